@@ -1,0 +1,236 @@
+#include "gs_gradstats.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+/* ---- fixed log-magnitude bins ------------------------------------------------------
+ * For speed the bin of |x| is found from its float exponent: an octave [2^e, 2^(e+1))
+ * holds at most two quarter-decade edges (a quarter decade is a factor 1.78 < 2), so
+ * per exponent we keep the bin of 2^e and the (up to) two edges above it. */
+
+static float  log_edges[GS_HIST_LOG_BINS + 1];  /* 10^(-12 + k/4), k = 0..64 */
+static struct {
+    int   base;            /* bin of the octave's smallest value */
+    float next[2];         /* edges inside the octave (or +inf)  */
+} octave_table[256];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static int bin_by_search(float ax)
+{
+    if (ax == 0.0f)
+        return GS_HIST_ZERO_BIN;
+    if (ax < log_edges[0])
+        return GS_HIST_UNDERFLOW_BIN;
+    if (ax >= log_edges[GS_HIST_LOG_BINS])
+        return GS_HIST_OVERFLOW_BIN;
+    int lo = 0, hi = GS_HIST_LOG_BINS;                /* log_edges[lo] <= ax < log_edges[hi] */
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (ax >= log_edges[mid])
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 2 + lo;
+}
+
+static void table_init(void)
+{
+    for (int k = 0; k <= GS_HIST_LOG_BINS; k++)
+        log_edges[k] = (float)pow(10.0, GS_HIST_LOG10_MIN + (double)k / GS_HIST_BINS_PER_DECADE);
+    for (int e = 1; e < 255; e++) {
+        float lo = ldexpf(1.0f, e - 127);
+        float hi = ldexpf(1.0f, e - 126);             /* may be +inf for e = 254 */
+        octave_table[e].base = bin_by_search(lo);
+        int found = 0;
+        octave_table[e].next[0] = octave_table[e].next[1] = INFINITY;
+        for (int k = 0; k <= GS_HIST_LOG_BINS && found < 2; k++)
+            if (log_edges[k] > lo && log_edges[k] < hi)
+                octave_table[e].next[found++] = log_edges[k];
+    }
+}
+
+static inline int bin_fast(float x)
+{
+    float ax = fabsf(x);
+    uint32_t bits;
+    memcpy(&bits, &ax, sizeof bits);
+    uint32_t e = bits >> 23;
+    if (e == 0)                                       /* zero or subnormal */
+        return ax == 0.0f ? GS_HIST_ZERO_BIN : GS_HIST_UNDERFLOW_BIN;
+    return octave_table[e].base + (ax >= octave_table[e].next[0]) + (ax >= octave_table[e].next[1]);
+}
+
+int gs_hist_bin(float x)
+{
+    pthread_once(&table_once, table_init);
+    return bin_fast(x);
+}
+
+void gs_hist_edges(float edges[GS_HIST_BINS + 1])
+{
+    pthread_once(&table_once, table_init);
+    edges[0] = 0.0f;                                  /* zero bin: [0, 0]        */
+    edges[1] = 0.0f;                                  /* underflow: (0, 1e-12)   */
+    for (int k = 0; k <= GS_HIST_LOG_BINS; k++)
+        edges[2 + k] = log_edges[k];
+    edges[GS_HIST_BINS] = INFINITY;                   /* overflow: [1e4, inf)     */
+}
+
+/* ---- moments ----------------------------------------------------------------------- */
+
+void gs_moments_clear(gs_moments *m)
+{
+    m->count = m->sum = m->sumsq = 0.0;
+    m->min = INFINITY;
+    m->max = -INFINITY;
+    m->nonfinite = 0;
+}
+
+void gs_moments_merge(gs_moments *into, const gs_moments *from)
+{
+    into->count += from->count;
+    into->sum += from->sum;
+    into->sumsq += from->sumsq;
+    if (from->min < into->min)
+        into->min = from->min;
+    if (from->max > into->max)
+        into->max = from->max;
+    into->nonfinite += from->nonfinite;
+}
+
+void gs_moments_of(gs_moments *m, int64_t *hist, const float *x, size_t n)
+{
+    pthread_once(&table_once, table_init);
+    gs_moments_clear(m);
+    double count = 0.0, sum = 0.0, sumsq = 0.0;
+    float mn = INFINITY, mx = -INFINITY;
+    int64_t nonfinite = 0;
+#pragma omp parallel reduction(+ : count, sum, sumsq, nonfinite) reduction(min : mn) reduction(max : mx)
+    {
+        int64_t local[GS_HIST_BINS];
+        if (hist)
+            memset(local, 0, sizeof local);
+#pragma omp for schedule(static) nowait
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i];
+            if (!isfinite(v)) {
+                nonfinite++;
+                continue;
+            }
+            count += 1.0;
+            sum += v;
+            sumsq += (double)v * v;
+            mn = v < mn ? v : mn;
+            mx = v > mx ? v : mx;
+            if (hist)
+                local[bin_fast(v)]++;
+        }
+        if (hist) {
+#pragma omp critical(gs_hist_merge)
+            for (int b = 0; b < GS_HIST_BINS; b++)
+                hist[b] += local[b];
+        }
+    }
+    m->count = count;
+    m->sum = sum;
+    m->sumsq = sumsq;
+    m->min = mn;
+    m->max = mx;
+    m->nonfinite = nonfinite;
+}
+
+double gs_moments_mean(const gs_moments *m)
+{
+    return m->count > 0 ? m->sum / m->count : 0.0;
+}
+
+double gs_moments_std(const gs_moments *m)
+{
+    if (m->count <= 0)
+        return 0.0;
+    double mean = m->sum / m->count;
+    double var = m->sumsq / m->count - mean * mean;
+    return var > 0 ? sqrt(var) : 0.0;
+}
+
+double gs_moments_norm(const gs_moments *m)
+{
+    return sqrt(m->sumsq);
+}
+
+/* ---- skip / residual overlap ------------------------------------------------------- */
+
+void gs_overlap_sums_clear(gs_overlap_sums *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void gs_overlap_sums_merge(gs_overlap_sums *into, const gs_overlap_sums *from)
+{
+    into->count += from->count;
+    into->skip_sq += from->skip_sq;
+    into->residual_sq += from->residual_sq;
+    into->dot += from->dot;
+    into->sum_sq += from->sum_sq;
+    into->nonfinite += from->nonfinite;
+}
+
+void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t n,
+                    gs_overlap_sums *sums, int64_t (*hist)[GS_HIST_BINS])
+{
+    pthread_once(&table_once, table_init);
+    double skip_sq = 0.0, residual_sq = 0.0, dot = 0.0, sum_sq = 0.0;
+    int64_t nonfinite = 0;
+#pragma omp parallel reduction(+ : skip_sq, residual_sq, dot, sum_sq, nonfinite)
+    {
+        int64_t local[3][GS_HIST_BINS];
+        if (hist)
+            memset(local, 0, sizeof local);
+#pragma omp for schedule(static) nowait
+        for (size_t i = 0; i < n; i++) {
+            float s = skip[i], r = residual[i];
+            float d = s + r;
+            dx[i] = d;
+            skip_sq += (double)s * s;
+            residual_sq += (double)r * r;
+            dot += (double)s * r;
+            sum_sq += (double)d * d;
+            if (!isfinite(d))
+                nonfinite++;
+            if (hist) {
+                if (isfinite(s))
+                    local[0][bin_fast(s)]++;
+                if (isfinite(r))
+                    local[1][bin_fast(r)]++;
+                if (isfinite(d))
+                    local[2][bin_fast(d)]++;
+            }
+        }
+        if (hist) {
+#pragma omp critical(gs_hist_merge)
+            for (int k = 0; k < 3; k++)
+                for (int b = 0; b < GS_HIST_BINS; b++)
+                    hist[k][b] += local[k][b];
+        }
+    }
+    sums->count += (double)n;
+    sums->skip_sq += skip_sq;
+    sums->residual_sq += residual_sq;
+    sums->dot += dot;
+    sums->sum_sq += sum_sq;
+    sums->nonfinite += nonfinite;
+}
+
+gs_overlap_stats gs_overlap_stats_of(const gs_overlap_sums *s)
+{
+    gs_overlap_stats o;
+    o.skip_norm = sqrt(s->skip_sq);
+    o.residual_norm = sqrt(s->residual_sq);
+    o.sum_norm = sqrt(s->sum_sq);
+    double parts = s->skip_sq + s->residual_sq;
+    o.cosine = (s->skip_sq > 0 && s->residual_sq > 0) ? s->dot / (o.skip_norm * o.residual_norm) : NAN;
+    o.overlap = parts > 0 ? s->sum_sq / parts : NAN;
+    return o;
+}

@@ -1,0 +1,338 @@
+#include "gs_layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- convolution ---------------------------------------------------------------- */
+
+void gs_conv_shape_init(gs_conv_shape *s, int batch, int in_c, int in_h, int in_w,
+                        int out_c, int kernel, int stride, int pad)
+{
+    s->batch = batch;
+    s->in_c = in_c;
+    s->in_h = in_h;
+    s->in_w = in_w;
+    s->out_c = out_c;
+    s->kernel = kernel;
+    s->stride = stride;
+    s->pad = pad;
+    s->out_h = (in_h + 2 * pad - kernel) / stride + 1;
+    s->out_w = (in_w + 2 * pad - kernel) / stride + 1;
+}
+
+/* A 1x1, stride-1, unpadded convolution is a plain GEMM on the input. */
+static int conv_is_pointwise(const gs_conv_shape *s)
+{
+    return s->kernel == 1 && s->stride == 1 && s->pad == 0;
+}
+
+size_t gs_conv2d_workspace_floats(const gs_conv_shape *s)
+{
+    if (conv_is_pointwise(s))
+        return 0;
+    return (size_t)s->in_c * s->kernel * s->kernel * s->out_h * s->out_w;
+}
+
+/* col (C·K·K, Ho·Wo) ← image (C, H, W) */
+static void im2col(float *col, const float *img, const gs_conv_shape *s)
+{
+    const int K = s->kernel, H = s->in_h, W = s->in_w, Ho = s->out_h, Wo = s->out_w;
+    for (int c = 0; c < s->in_c; c++) {
+        for (int ky = 0; ky < K; ky++) {
+            for (int kx = 0; kx < K; kx++) {
+                float *row = col + ((size_t)(c * K + ky) * K + kx) * Ho * Wo;
+                for (int oy = 0; oy < Ho; oy++) {
+                    int iy = oy * s->stride - s->pad + ky;
+                    float *dst = row + (size_t)oy * Wo;
+                    if (iy < 0 || iy >= H) {
+                        memset(dst, 0, sizeof(float) * Wo);
+                        continue;
+                    }
+                    const float *src = img + ((size_t)c * H + iy) * W;
+                    for (int ox = 0; ox < Wo; ox++) {
+                        int ix = ox * s->stride - s->pad + kx;
+                        dst[ox] = (ix >= 0 && ix < W) ? src[ix] : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* image (C, H, W) = Σ col (C·K·K, Ho·Wo) scattered back (overwrites image) */
+static void col2im(float *img, const float *col, const gs_conv_shape *s)
+{
+    const int K = s->kernel, H = s->in_h, W = s->in_w, Ho = s->out_h, Wo = s->out_w;
+    memset(img, 0, sizeof(float) * (size_t)s->in_c * H * W);
+    for (int c = 0; c < s->in_c; c++) {
+        for (int ky = 0; ky < K; ky++) {
+            for (int kx = 0; kx < K; kx++) {
+                const float *row = col + ((size_t)(c * K + ky) * K + kx) * Ho * Wo;
+                for (int oy = 0; oy < Ho; oy++) {
+                    int iy = oy * s->stride - s->pad + ky;
+                    if (iy < 0 || iy >= H)
+                        continue;
+                    float *dst = img + ((size_t)c * H + iy) * W;
+                    const float *src = row + (size_t)oy * Wo;
+                    for (int ox = 0; ox < Wo; ox++) {
+                        int ix = ox * s->stride - s->pad + kx;
+                        if (ix >= 0 && ix < W)
+                            dst[ix] += src[ox];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void gs_conv2d_forward(float *out, const float *in, const float *w,
+                       const gs_conv_shape *s, float *workspace)
+{
+    const int O = s->out_c;
+    const int P = s->out_h * s->out_w;              /* output pixels per image */
+    const int CKK = s->in_c * s->kernel * s->kernel;
+    const size_t in_img = (size_t)s->in_c * s->in_h * s->in_w;
+    const size_t out_img = (size_t)O * P;
+
+    for (int b = 0; b < s->batch; b++) {
+        const float *col = in + b * in_img;          /* (CKK, P) */
+        if (!conv_is_pointwise(s)) {
+            im2col(workspace, in + b * in_img, s);
+            col = workspace;
+        }
+        /* out_b (O, P) = w (O, CKK) · col (CKK, P) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, P, CKK,
+                    1.0f, w, CKK, col, P, 0.0f, out + b * out_img, P);
+    }
+}
+
+void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
+                        const float *w, const gs_conv_shape *s, float *workspace)
+{
+    const int O = s->out_c;
+    const int P = s->out_h * s->out_w;
+    const int CKK = s->in_c * s->kernel * s->kernel;
+    const size_t in_img = (size_t)s->in_c * s->in_h * s->in_w;
+    const size_t out_img = (size_t)O * P;
+    const int pointwise = conv_is_pointwise(s);
+
+    for (int b = 0; b < s->batch; b++) {
+        const float *dout_b = dout + b * out_img;    /* (O, P) */
+        /* dw (O, CKK) += dout_b (O, P) · colᵀ (P, CKK) */
+        const float *col = in + b * in_img;
+        if (!pointwise) {
+            im2col(workspace, in + b * in_img, s);
+            col = workspace;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, CKK, P,
+                    1.0f, dout_b, P, col, P, 1.0f, dw, CKK);
+        if (!din)
+            continue;
+        /* dcol (CKK, P) = wᵀ (CKK, O) · dout_b (O, P), then scattered into din_b */
+        float *dcol = pointwise ? din + b * in_img : workspace;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, O,
+                    1.0f, w, CKK, dout_b, P, 0.0f, dcol, P);
+        if (!pointwise)
+            col2im(din + b * in_img, dcol, s);
+    }
+}
+
+/* ---- batch normalization --------------------------------------------------------- */
+
+void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd,
+                                float *running_mean, float *running_var,
+                                const float *in, const float *gamma, const float *beta,
+                                int B, int C, int HW, float momentum, float eps)
+{
+    const double n = (double)B * HW;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double sum = 0.0, sumsq = 0.0;
+        for (int b = 0; b < B; b++) {
+            const float *x = in + ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++)
+                sum += x[i];
+        }
+        double mean = sum / n;
+        for (int b = 0; b < B; b++) {
+            const float *x = in + ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) {
+                double d = x[i] - mean;
+                sumsq += d * d;
+            }
+        }
+        double var = sumsq / n;                        /* population variance */
+        double invstd = 1.0 / sqrt(var + eps);
+        save_mean[c] = (float)mean;
+        save_invstd[c] = (float)invstd;
+        float scale = (float)(gamma[c] * invstd);
+        float shift = (float)(beta[c] - mean * gamma[c] * invstd);
+        for (int b = 0; b < B; b++) {
+            const float *x = in + ((size_t)b * C + c) * HW;
+            float *y = out + ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++)
+                y[i] = x[i] * scale + shift;
+        }
+        double unbiased = n > 1 ? var * n / (n - 1) : var;
+        running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
+        running_var[c] = (float)((1.0 - momentum) * running_var[c] + momentum * unbiased);
+    }
+}
+
+void gs_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
+                               const float *beta, const float *running_mean,
+                               const float *running_var, int B, int C, int HW, float eps)
+{
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float invstd = 1.0f / sqrtf(running_var[c] + eps);
+        float scale = gamma[c] * invstd;
+        float shift = beta[c] - running_mean[c] * scale;
+        for (int b = 0; b < B; b++) {
+            const float *x = in + ((size_t)b * C + c) * HW;
+            float *y = out + ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++)
+                y[i] = x[i] * scale + shift;
+        }
+    }
+}
+
+void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                           const float *in, const float *save_mean,
+                           const float *save_invstd, const float *gamma,
+                           int B, int C, int HW)
+{
+    const double n = (double)B * HW;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        const double mean = save_mean[c], invstd = save_invstd[c];
+        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (int b = 0; b < B; b++) {
+            const float *x = in + ((size_t)b * C + c) * HW;
+            const float *dy = dout + ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) {
+                sum_dy += dy[i];
+                sum_dy_xhat += dy[i] * (x[i] - mean) * invstd;
+            }
+        }
+        dgamma[c] += (float)sum_dy_xhat;
+        dbeta[c] += (float)sum_dy;
+        if (!din)
+            continue;
+        /* din = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)) */
+        const float k = (float)(gamma[c] * invstd);
+        const float mean_dy = (float)(sum_dy / n);
+        const float mean_dy_xhat = (float)(sum_dy_xhat / n);
+        const float fmean = (float)mean, finvstd = (float)invstd;
+        for (int b = 0; b < B; b++) {
+            const float *x = in + ((size_t)b * C + c) * HW;
+            const float *dy = dout + ((size_t)b * C + c) * HW;
+            float *dx = din + ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) {
+                float xhat = (x[i] - fmean) * finvstd;
+                dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+            }
+        }
+    }
+}
+
+/* ---- element-wise ------------------------------------------------------------------ */
+
+void gs_relu_forward(float *out, const float *in, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+void gs_relu_backward(float *din, const float *dout, const float *out, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+/* ---- pooling ----------------------------------------------------------------------- */
+
+void gs_avgpool_forward(float *out, const float *in, int B, int C, int HW)
+{
+    for (int bc = 0; bc < B * C; bc++) {
+        const float *x = in + (size_t)bc * HW;
+        double sum = 0.0;
+        for (int i = 0; i < HW; i++)
+            sum += x[i];
+        out[bc] = (float)(sum / HW);
+    }
+}
+
+void gs_avgpool_backward(float *din, const float *dout, int B, int C, int HW)
+{
+    for (int bc = 0; bc < B * C; bc++) {
+        float g = dout[bc] / (float)HW;
+        float *dx = din + (size_t)bc * HW;
+        for (int i = 0; i < HW; i++)
+            dx[i] = g;
+    }
+}
+
+/* ---- linear ------------------------------------------------------------------------- */
+
+void gs_linear_forward(float *out, const float *in, const float *w, const float *bias,
+                       int B, int F, int O)
+{
+    for (int b = 0; b < B; b++)
+        memcpy(out + (size_t)b * O, bias, sizeof(float) * O);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, O, F,
+                1.0f, in, F, w, F, 1.0f, out, O);
+}
+
+void gs_linear_backward(float *din, float *dw, float *dbias, const float *dout,
+                        const float *in, const float *w, int B, int F, int O)
+{
+    /* dw (O, F) += doutᵀ (O, B) · in (B, F) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, F, B,
+                1.0f, dout, O, in, F, 1.0f, dw, F);
+    for (int o = 0; o < O; o++) {
+        double sum = 0.0;
+        for (int b = 0; b < B; b++)
+            sum += dout[(size_t)b * O + o];
+        dbias[o] += (float)sum;
+    }
+    if (din) {
+        /* din (B, F) = dout (B, O) · w (O, F) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, F, O,
+                    1.0f, dout, O, w, F, 0.0f, din, F);
+    }
+}
+
+/* ---- loss ---------------------------------------------------------------------------- */
+
+double gs_softmax_xent(float *dlogits, int *correct, const float *logits,
+                       const int32_t *labels, int B, int K)
+{
+    double total = 0.0;
+    int hits = 0;
+    for (int b = 0; b < B; b++) {
+        const float *z = logits + (size_t)b * K;
+        int argmax = 0;
+        for (int k = 1; k < K; k++)
+            if (z[k] > z[argmax])
+                argmax = k;
+        hits += argmax == labels[b];
+        double maxz = z[argmax], sum = 0.0;
+        for (int k = 0; k < K; k++)
+            sum += exp((double)z[k] - maxz);
+        double logsum = maxz + log(sum);
+        total += logsum - z[labels[b]];
+        if (dlogits) {
+            float *dz = dlogits + (size_t)b * K;
+            for (int k = 0; k < K; k++)
+                dz[k] = (float)(exp((double)z[k] - logsum) / B);
+            dz[labels[b]] -= 1.0f / (float)B;
+        }
+    }
+    if (correct)
+        *correct = hits;
+    return total / B;
+}

@@ -1,0 +1,94 @@
+/* gs_layers.h — the layers of a CIFAR-style ResNet, forward and backward.
+ *
+ * Conventions (all tensors float32, NCHW, contiguous):
+ *   - outputs come first in every argument list, then inputs, then dimensions;
+ *   - every *_backward ACCUMULATES (+=) into parameter gradients (dw, dgamma, ...)
+ *     and OVERWRITES (=) the gradient of its input (din), so a caller zeroes the
+ *     parameter gradients once per step and never has to clear activations;
+ *   - din may be NULL when the input gradient is not needed (the image);
+ *   - nothing here allocates: scratch memory is passed in (see the *_workspace
+ *     functions) and shapes are given in the comments as (B, C, H, W).
+ */
+#ifndef GS_LAYERS_H
+#define GS_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- 2-D convolution without bias (im2col + sgemm) ---------------------------- */
+
+typedef struct gs_conv_shape {
+    int batch;            /* B                                 */
+    int in_c, in_h, in_w; /* C, H, W of the input              */
+    int out_c;            /* O                                 */
+    int kernel;           /* K (square)                         */
+    int stride, pad;
+    int out_h, out_w;     /* filled by gs_conv_shape_init      */
+} gs_conv_shape;
+
+void   gs_conv_shape_init(gs_conv_shape *s, int batch, int in_c, int in_h, int in_w,
+                          int out_c, int kernel, int stride, int pad);
+/* Floats of scratch that gs_conv2d_forward/backward need for this shape. */
+size_t gs_conv2d_workspace_floats(const gs_conv_shape *s);
+
+/* out (B, O, Ho, Wo) = conv(in (B, C, H, W), w (O, C, K, K)) */
+void gs_conv2d_forward(float *out, const float *in, const float *w,
+                       const gs_conv_shape *s, float *workspace);
+/* din (B, C, H, W) = convᵀ(dout);  dw (O, C, K, K) += dout ⋆ in */
+void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
+                        const float *w, const gs_conv_shape *s, float *workspace);
+
+/* ---- batch normalization (per channel over B·H·W) ----------------------------- */
+
+/* Training mode: normalizes with the batch statistics, saves them for backward
+ * (save_mean, save_invstd: (C)), and updates the running statistics as PyTorch
+ * does: running = (1 − momentum)·running + momentum·batch, with the UNBIASED batch
+ * variance (n/(n−1)) going into running_var.
+ *   out (B, C, HW) = gamma · (in − mean) · invstd + beta */
+void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd,
+                                float *running_mean, float *running_var,
+                                const float *in, const float *gamma, const float *beta,
+                                int B, int C, int HW, float momentum, float eps);
+/* Eval mode: normalizes with the running statistics. */
+void gs_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
+                               const float *beta, const float *running_mean,
+                               const float *running_var, int B, int C, int HW, float eps);
+/* din (B, C, HW) overwritten; dgamma, dbeta (C) accumulated.  Uses the input and the
+ * statistics saved by gs_batchnorm_forward_train. */
+void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                           const float *in, const float *save_mean,
+                           const float *save_invstd, const float *gamma,
+                           int B, int C, int HW);
+
+/* ---- element-wise -------------------------------------------------------------- */
+
+/* out = max(in, 0); out may alias in. */
+void gs_relu_forward(float *out, const float *in, size_t n);
+/* din = dout · [out > 0]; din may alias dout.  `out` is the forward OUTPUT. */
+void gs_relu_backward(float *din, const float *dout, const float *out, size_t n);
+
+/* ---- global average pool ------------------------------------------------------- */
+
+/* out (B, C) = mean over HW of in (B, C, HW) */
+void gs_avgpool_forward(float *out, const float *in, int B, int C, int HW);
+/* din (B, C, HW) = dout (B, C) / HW */
+void gs_avgpool_backward(float *din, const float *dout, int B, int C, int HW);
+
+/* ---- fully connected ----------------------------------------------------------- */
+
+/* out (B, O) = in (B, F) · wᵀ (F, O) + bias (O) */
+void gs_linear_forward(float *out, const float *in, const float *w, const float *bias,
+                       int B, int F, int O);
+/* din (B, F) = dout · w; dw (O, F) += doutᵀ · in; dbias (O) += Σ_b dout */
+void gs_linear_backward(float *din, float *dw, float *dbias, const float *dout,
+                        const float *in, const float *w, int B, int F, int O);
+
+/* ---- softmax cross-entropy, mean over the batch --------------------------------- */
+
+/* Returns the mean loss over the B rows of logits (B, K) for labels (B), and the
+ * number of rows whose arg-max equals the label in *correct (may be NULL).
+ * dlogits (B, K) (may be NULL) = (softmax − onehot) / B. */
+double gs_softmax_xent(float *dlogits, int *correct, const float *logits,
+                       const int32_t *labels, int B, int K);
+
+#endif

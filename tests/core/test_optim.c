@@ -1,0 +1,215 @@
+/* Optimizers, schedules, gradient transforms and histogram bins against direct
+ * evaluations of their definitions. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gs_gradstats.h"
+#include "gs_optim.h"
+#include "gs_rng.h"
+#include "gs_test.h"
+
+static gs_param make_param(float *data, float *grad, int ndim, const int *shape)
+{
+    gs_param p;
+    memset(&p, 0, sizeof p);
+    p.ndim = ndim;
+    p.numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        p.shape[i] = shape[i];
+        p.numel *= (size_t)shape[i];
+    }
+    p.data = data;
+    p.grad = grad;
+    return p;
+}
+
+static void test_transforms(void)
+{
+    char err[256];
+    gs_transform t;
+    GS_CHECK(gs_transform_parse(&t, "znorm", err, sizeof err) == 0 && t.kind == GS_TRANSFORM_ZNORM &&
+             t.znorm_eps == 1e-8f, "parse znorm (eps 1e-8)");
+    GS_CHECK(gs_transform_parse(&t, "clip-norm:2.5", err, sizeof err) == 0 && t.threshold == 2.5f, "parse clip-norm:2.5");
+    const char *bad[] = {"clip-norm:", "clip-norm:-1", "clip-value:abc", "zscore", "clip-norm:nan"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        GS_CHECK(gs_transform_parse(&t, bad[i], err, sizeof err) == -1 && strstr(err, "--transform"),
+                 "bad transform '%s' refused: %s", bad[i], err);
+
+    /* znorm: mean 0, population std ≈ 1; one-element and constant tensors give 0, not NaN */
+    float g1[6] = {1, 2, 3, 4, 5, 10}, one[1] = {3.5f}, flat[4] = {2, 2, 2, 2};
+    int s6[2] = {2, 3}, s1[1] = {1}, s4[1] = {4};
+    gs_param ps[3] = {make_param(NULL, g1, 2, s6), make_param(NULL, one, 1, s1), make_param(NULL, flat, 1, s4)};
+    gs_transform_parse(&t, "znorm", err, sizeof err);
+    gs_transform_apply(&t, ps, 3);
+    double mean = 0, var = 0;
+    for (int i = 0; i < 6; i++)
+        mean += g1[i] / 6.0;
+    for (int i = 0; i < 6; i++)
+        var += (g1[i] - mean) * (g1[i] - mean) / 6.0;
+    GS_CHECK(fabs(mean) < 1e-6 && fabs(var - 1.0) < 1e-5, "znorm: mean %.2e, var %.6f", mean, var);
+    GS_CHECK(one[0] == 0.0f && flat[0] == 0.0f && flat[3] == 0.0f, "znorm: one-element and constant tensors → 0, no NaN");
+    float g_first = (1.0f - 25.0f / 6.0f) / (float)(sqrt((1 + 4 + 9 + 16 + 25 + 100) / 6.0 - (25.0 / 6) * (25.0 / 6)) + 1e-8);
+    float g0[6] = {1, 2, 3, 4, 5, 10};
+    gs_param p0 = make_param(NULL, g0, 2, s6);
+    gs_transform_apply(&t, &p0, 1);
+    GS_CHECK(fabsf(g0[0] - g_first) < 1e-5f, "znorm element value %.6f (want %.6f)", g0[0], g_first);
+
+    /* znorm scope multidim leaves 1-D tensors alone */
+    float v1[3] = {1, 2, 4};
+    int s3[1] = {3};
+    gs_param pv = make_param(NULL, v1, 1, s3);
+    t.znorm_multidim_only = 1;
+    gs_transform_apply(&t, &pv, 1);
+    GS_CHECK(v1[0] == 1 && v1[1] == 2 && v1[2] == 4, "znorm scope multidim skips 1-D tensors");
+
+    /* gc: each output row of a >1-D tensor centred, 1-D untouched */
+    float gc[6] = {1, 2, 6, -1, 0, 4}, b1[2] = {5, 7};
+    int sh[2] = {2, 3}, sb[1] = {2};
+    gs_param pg[2] = {make_param(NULL, gc, 2, sh), make_param(NULL, b1, 1, sb)};
+    gs_transform_parse(&t, "gc", err, sizeof err);
+    gs_transform_apply(&t, pg, 2);
+    GS_CHECK(fabsf(gc[0] + 2) < 1e-6f && fabsf(gc[2] - 3) < 1e-6f && fabsf(gc[3] + 2) < 1e-6f &&
+             fabsf(gc[5] - 3) < 1e-6f && b1[0] == 5 && b1[1] == 7, "gc centres rows of 2-D tensors only");
+
+    /* clip-norm: ‖(3, 4)‖ = 5 → scaled to T/(5 + 1e-6) */
+    float c2[2] = {3, 4};
+    int s2[1] = {2};
+    gs_param pc = make_param(NULL, c2, 1, s2);
+    gs_transform_parse(&t, "clip-norm:1", err, sizeof err);
+    gs_transform_apply(&t, &pc, 1);
+    GS_CHECK(fabs(c2[0] - 3.0 / (5 + 1e-6)) < 1e-6 && fabs(c2[1] - 4.0 / (5 + 1e-6)) < 1e-6, "clip-norm scales to T");
+    float c3[2] = {0.3f, -0.4f};
+    gs_param pc3 = make_param(NULL, c3, 1, s2);
+    gs_transform_apply(&t, &pc3, 1);
+    GS_CHECK(c3[0] == 0.3f && c3[1] == -0.4f, "clip-norm leaves small gradients alone");
+    float cv[3] = {-3, 0.5f, 2};
+    gs_param pcv = make_param(NULL, cv, 1, s3);
+    gs_transform_parse(&t, "clip-value:1", err, sizeof err);
+    gs_transform_apply(&t, &pcv, 1);
+    GS_CHECK(cv[0] == -1 && cv[1] == 0.5f && cv[2] == 1, "clip-value clamps");
+}
+
+static void test_optimizers(void)
+{
+    /* SGD momentum 0.9, wd 0.1, two steps, by hand */
+    gs_optim o;
+    gs_optim_config c = {.kind = GS_OPTIM_SGD, .lr = 0.5f, .momentum = 0.9f, .weight_decay = 0.1f};
+    gs_optim_init(&o, &c, 1);
+    float w = 1.0f, g = 2.0f;
+    gs_optim_step(&o, &w, &g, 0.5f);       /* d = 2.1, buf = 2.1, w = 1 − 1.05 = −0.05 */
+    gs_optim_step(&o, &w, &g, 0.5f);       /* d = 2 − 0.005 = 1.995, buf = 1.89 + 1.995 = 3.885, w = −0.05 − 1.9425 */
+    GS_CHECK(fabsf(w - (-1.9925f)) < 1e-5f, "sgd momentum+wd two steps: w = %.6f (want -1.9925)", w);
+    gs_optim_free(&o);
+    c.nesterov = 1;
+    gs_optim_init(&o, &c, 1);
+    w = 1.0f;
+    gs_optim_step(&o, &w, &g, 0.5f);       /* d = 2.1, buf = 2.1, d = 2.1 + 1.89 = 3.99, w = 1 − 1.995 */
+    GS_CHECK(fabsf(w - (-0.995f)) < 1e-5f, "sgd nesterov step: w = %.6f (want -0.995)", w);
+    gs_optim_free(&o);
+
+    /* Adam first step moves every weight by lr·sign(g) (bias correction), AdamW decays first */
+    gs_optim_config a = {.kind = GS_OPTIM_ADAM, .lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    gs_optim_init(&o, &a, 2);
+    float wa[2] = {1, 1}, ga[2] = {0.3f, -5};
+    gs_optim_step(&o, wa, ga, 0.01f);
+    GS_CHECK(fabsf(wa[0] - 0.99f) < 1e-6f && fabsf(wa[1] - 1.01f) < 1e-6f, "adam first step = lr·sign(g): %.6f %.6f",
+             wa[0], wa[1]);
+    /* second step, by the formula */
+    float m0 = 0.1f * 0.3f, v0 = 0.001f * 0.09f;
+    float m1 = 0.9f * m0 + 0.1f * 0.3f, v1 = 0.999f * v0 + 0.001f * 0.09f;
+    float want = 0.99f - 0.01f / (1 - 0.81f) * m1 / (sqrtf(v1) / sqrtf(1 - 0.999f * 0.999f) + 1e-8f);
+    gs_optim_step(&o, wa, ga, 0.01f);
+    GS_CHECK(fabsf(wa[0] - want) < 1e-6f, "adam second step %.7f (want %.7f)", wa[0], want);
+    gs_optim_free(&o);
+    a.kind = GS_OPTIM_ADAMW;
+    a.weight_decay = 0.5f;
+    gs_optim_init(&o, &a, 1);
+    float ww = 2.0f, gw = 1.0f;
+    gs_optim_step(&o, &ww, &gw, 0.01f);
+    GS_CHECK(fabsf(ww - (2.0f * (1 - 0.005f) - 0.01f)) < 1e-6f, "adamw decoupled decay: %.6f", ww);
+    gs_optim_free(&o);
+}
+
+static void test_schedules(void)
+{
+    char err[256];
+    gs_schedule s;
+    GS_CHECK(gs_schedule_parse(&s, "step:2,4:0.5", err, sizeof err) == 0 && s.num_milestones == 2, "parse step:2,4:0.5");
+    GS_CHECK(gs_schedule_lr(&s, 1.0f, 0, 1, 100) == 1.0f && gs_schedule_lr(&s, 1.0f, 0, 2, 100) == 0.5f &&
+             gs_schedule_lr(&s, 1.0f, 0, 5, 100) == 0.25f, "step schedule halves at epochs 2 and 4");
+    gs_schedule_parse(&s, "cosine", err, sizeof err);
+    GS_CHECK(gs_schedule_lr(&s, 1.0f, 0, 0, 100) == 1.0f && fabsf(gs_schedule_lr(&s, 1.0f, 50, 0, 100) - 0.5f) < 1e-6f,
+             "cosine schedule: 1 at start, 0.5 half way");
+    s.warmup_steps = 10;
+    GS_CHECK(fabsf(gs_schedule_lr(&s, 1.0f, 0, 0, 100) - 0.1f) < 1e-6f, "linear warmup starts at lr/warmup");
+    GS_CHECK(gs_schedule_parse(&s, "step:4,2", err, sizeof err) == -1 && strstr(err, "--schedule"),
+             "non-ascending milestones refused: %s", err);
+}
+
+static void test_histograms(void)
+{
+    float edges[GS_HIST_BINS + 1];
+    gs_hist_edges(edges);
+    GS_CHECK(edges[2] == (float)1e-12 && edges[GS_HIST_BINS - 1] == (float)1e4 && isinf(edges[GS_HIST_BINS]),
+             "edges: 1e-12 … 1e4, then +inf");
+    /* the fast bin equals a search over the stored edges, for many magnitudes */
+    gs_rng rng;
+    gs_rng_seed(&rng, 5);
+    int mismatches = 0;
+    for (int i = 0; i < 200000; i++) {
+        float x = (float)(pow(10.0, -14 + 20 * gs_rng_uniform(&rng)) * (gs_rng_uniform(&rng) < 0.5 ? -1 : 1));
+        if (i % 1000 == 0)
+            x = edges[2 + (i / 1000) % (GS_HIST_LOG_BINS + 1)];   /* exactly on an edge */
+        float ax = fabsf(x);
+        int want;
+        if (ax == 0)
+            want = GS_HIST_ZERO_BIN;
+        else if (ax < edges[2])
+            want = GS_HIST_UNDERFLOW_BIN;
+        else if (ax >= edges[GS_HIST_BINS - 1])
+            want = GS_HIST_OVERFLOW_BIN;
+        else {
+            want = 2;
+            while (ax >= edges[want + 1])
+                want++;
+        }
+        mismatches += gs_hist_bin(x) != want;
+    }
+    GS_CHECK(mismatches == 0, "fast histogram bin equals edge search (%d mismatches of 200000)", mismatches);
+    GS_CHECK(gs_hist_bin(0.0f) == 0 && gs_hist_bin(1e-20f) == 1 && gs_hist_bin(1e30f) == GS_HIST_OVERFLOW_BIN,
+             "zero, underflow and overflow bins");
+
+    /* moments and histogram of a vector with a NaN */
+    float v[6] = {1, -2, 0, 4, NAN, 3};
+    int64_t hist[GS_HIST_BINS] = {0};
+    gs_moments m;
+    gs_moments_of(&m, hist, v, 6);
+    int64_t total = 0;
+    for (int b = 0; b < GS_HIST_BINS; b++)
+        total += hist[b];
+    GS_CHECK(m.count == 5 && m.nonfinite == 1 && m.min == -2 && m.max == 4 && fabs(gs_moments_mean(&m) - 1.2) < 1e-12 &&
+             total == 5 && hist[0] == 1, "moments with a NaN: count %g nonfinite %lld, binned %lld",
+             m.count, (long long)m.nonfinite, (long long)total);
+
+    /* overlap of orthogonal, aligned and opposed parts */
+    float a[2] = {1, 0}, b[2] = {0, 1}, d[2];
+    gs_overlap_sums s;
+    gs_overlap_sums_clear(&s);
+    gs_overlap_add(d, a, b, 2, &s, NULL);
+    gs_overlap_stats o = gs_overlap_stats_of(&s);
+    GS_CHECK(fabs(o.overlap - 1) < 1e-12 && fabs(o.cosine) < 1e-12, "orthogonal parts: overlap 1, cosine 0");
+    gs_overlap_sums_clear(&s);
+    gs_overlap_add(d, a, a, 2, &s, NULL);
+    o = gs_overlap_stats_of(&s);
+    GS_CHECK(fabs(o.overlap - 2) < 1e-12 && fabs(o.cosine - 1) < 1e-12 && d[0] == 2, "aligned parts: overlap 2, cosine 1");
+}
+
+int main(void)
+{
+    test_transforms();
+    test_optimizers();
+    test_schedules();
+    test_histograms();
+    return gs_test_finish();
+}
