@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 /* ---- convolution ---------------------------------------------------------------- */
@@ -27,11 +28,20 @@ static int conv_is_pointwise(const gs_conv_shape *s)
     return s->kernel == 1 && s->stride == 1 && s->pad == 0;
 }
 
-size_t gs_conv2d_workspace_floats(const gs_conv_shape *s)
+/* Per thread: an im2col buffer (C·K·K, Ho·Wo) and a weight-gradient partial (O, C·K·K). */
+static size_t conv_col_floats(const gs_conv_shape *s)
 {
-    if (conv_is_pointwise(s))
-        return 0;
-    return (size_t)s->in_c * s->kernel * s->kernel * s->out_h * s->out_w;
+    return conv_is_pointwise(s) ? 0 : (size_t)s->in_c * s->kernel * s->kernel * s->out_h * s->out_w;
+}
+
+static size_t conv_dw_floats(const gs_conv_shape *s)
+{
+    return (size_t)s->out_c * s->in_c * s->kernel * s->kernel;
+}
+
+size_t gs_conv2d_workspace_floats(const gs_conv_shape *s, int threads)
+{
+    return (size_t)(threads > 0 ? threads : 1) * (conv_col_floats(s) + conv_dw_floats(s));
 }
 
 /* col (C·K·K, Ho·Wo) ← image (C, H, W) */
@@ -87,19 +97,22 @@ static void col2im(float *img, const float *col, const gs_conv_shape *s)
 }
 
 void gs_conv2d_forward(float *out, const float *in, const float *w,
-                       const gs_conv_shape *s, float *workspace)
+                       const gs_conv_shape *s, float *workspace, int threads)
 {
     const int O = s->out_c;
     const int P = s->out_h * s->out_w;              /* output pixels per image */
     const int CKK = s->in_c * s->kernel * s->kernel;
     const size_t in_img = (size_t)s->in_c * s->in_h * s->in_w;
     const size_t out_img = (size_t)O * P;
+    const size_t per_thread = conv_col_floats(s) + conv_dw_floats(s);
 
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (int b = 0; b < s->batch; b++) {
+        float *col_buf = workspace + (size_t)omp_get_thread_num() * per_thread;
         const float *col = in + b * in_img;          /* (CKK, P) */
         if (!conv_is_pointwise(s)) {
-            im2col(workspace, in + b * in_img, s);
-            col = workspace;
+            im2col(col_buf, in + b * in_img, s);
+            col = col_buf;
         }
         /* out_b (O, P) = w (O, CKK) · col (CKK, P) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, P, CKK,
@@ -108,7 +121,7 @@ void gs_conv2d_forward(float *out, const float *in, const float *w,
 }
 
 void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
-                        const float *w, const gs_conv_shape *s, float *workspace)
+                        const float *w, const gs_conv_shape *s, float *workspace, int threads)
 {
     const int O = s->out_c;
     const int P = s->out_h * s->out_w;
@@ -116,25 +129,48 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
     const size_t in_img = (size_t)s->in_c * s->in_h * s->in_w;
     const size_t out_img = (size_t)O * P;
     const int pointwise = conv_is_pointwise(s);
+    const size_t col_floats = conv_col_floats(s), dw_floats = conv_dw_floats(s);
+    const size_t per_thread = col_floats + dw_floats;
+    if (threads < 1)
+        threads = 1;
+    if (threads > s->batch)
+        threads = s->batch;
 
-    for (int b = 0; b < s->batch; b++) {
-        const float *dout_b = dout + b * out_img;    /* (O, P) */
-        /* dw (O, CKK) += dout_b (O, P) · colᵀ (P, CKK) */
-        const float *col = in + b * in_img;
-        if (!pointwise) {
-            im2col(workspace, in + b * in_img, s);
-            col = workspace;
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        float *col_buf = workspace + (size_t)t * per_thread;
+        float *dw_part = col_buf + col_floats;       /* (O, CKK), this thread's images */
+        memset(dw_part, 0, sizeof(float) * dw_floats);
+        /* a static, contiguous share of the images per thread */
+        const int first = (int)((long)s->batch * t / nt), last = (int)((long)s->batch * (t + 1) / nt);
+        for (int b = first; b < last; b++) {
+            const float *dout_b = dout + b * out_img;    /* (O, P) */
+            const float *col = in + b * in_img;
+            if (!pointwise) {
+                im2col(col_buf, in + b * in_img, s);
+                col = col_buf;
+            }
+            /* dw_part (O, CKK) += dout_b (O, P) · colᵀ (P, CKK) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, CKK, P,
+                        1.0f, dout_b, P, col, P, 1.0f, dw_part, CKK);
+            if (!din)
+                continue;
+            /* dcol (CKK, P) = wᵀ (CKK, O) · dout_b (O, P), then scattered into din_b */
+            float *dcol = pointwise ? din + b * in_img : col_buf;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, O,
+                        1.0f, w, CKK, dout_b, P, 0.0f, dcol, P);
+            if (!pointwise)
+                col2im(din + b * in_img, dcol, s);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, CKK, P,
-                    1.0f, dout_b, P, col, P, 1.0f, dw, CKK);
-        if (!din)
-            continue;
-        /* dcol (CKK, P) = wᵀ (CKK, O) · dout_b (O, P), then scattered into din_b */
-        float *dcol = pointwise ? din + b * in_img : workspace;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, O,
-                    1.0f, w, CKK, dout_b, P, 0.0f, dcol, P);
-        if (!pointwise)
-            col2im(din + b * in_img, dcol, s);
+#pragma omp barrier
+        /* dw += Σ_t dw_part_t, in thread order, each thread a slice of dw */
+        const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
+        for (int u = 0; u < nt; u++) {
+            const float *part = workspace + (size_t)u * per_thread + col_floats;
+            for (size_t i = lo; i < hi; i++)
+                dw[i] += part[i];
+        }
     }
 }
 

@@ -28,15 +28,19 @@ typedef struct gs_conv_shape {
 
 void   gs_conv_shape_init(gs_conv_shape *s, int batch, int in_c, int in_h, int in_w,
                           int out_c, int kernel, int stride, int pad);
-/* Floats of scratch that gs_conv2d_forward/backward need for this shape. */
-size_t gs_conv2d_workspace_floats(const gs_conv_shape *s);
+/* The images of a batch are spread over `threads` OpenMP threads, each running
+ * single-threaded sgemm on its own images (BLAS threading is left to the caller to
+ * switch off).  The weight gradient is summed per thread and reduced in thread order,
+ * so results are deterministic for a given thread count.
+ * Floats of scratch that gs_conv2d_forward/backward need for this shape and threads. */
+size_t gs_conv2d_workspace_floats(const gs_conv_shape *s, int threads);
 
 /* out (B, O, Ho, Wo) = conv(in (B, C, H, W), w (O, C, K, K)) */
 void gs_conv2d_forward(float *out, const float *in, const float *w,
-                       const gs_conv_shape *s, float *workspace);
+                       const gs_conv_shape *s, float *workspace, int threads);
 /* din (B, C, H, W) = convᵀ(dout);  dw (O, C, K, K) += dout ⋆ in */
 void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
-                        const float *w, const gs_conv_shape *s, float *workspace);
+                        const float *w, const gs_conv_shape *s, float *workspace, int threads);
 
 /* ---- batch normalization (per channel over B·H·W) ----------------------------- */
 

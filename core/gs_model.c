@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "gs_rng.h"
 
 /* ---- configuration ---------------------------------------------------------------- */
@@ -153,7 +155,7 @@ static void add_bn(builder *b, gs_bn_layer *bn, const char *prefix, const char *
         return;
     }
     bn->stats = &m->bn_stats[m->num_bn++];
-    snprintf(bn->stats->name, sizeof bn->stats->name, "%s", full);
+    snprintf(bn->stats->name, sizeof bn->stats->name, "%.63s", full);
     bn->stats->channels = c;
 }
 
@@ -192,6 +194,7 @@ gs_model *gs_model_create(const gs_model_config *cfg, int max_batch, char *err, 
     }
     m->cfg = *cfg;
     m->max_batch = max_batch;
+    m->threads = omp_get_max_threads();
     int total_blocks = 0;
     for (int s = 0; s < cfg->num_stages; s++)
         total_blocks += cfg->blocks_per_stage[s];
@@ -212,7 +215,7 @@ gs_model *gs_model_create(const gs_model_config *cfg, int max_batch, char *err, 
     /* stem */
     add_conv(&b, &m->stem_conv, "", "conv1", cfg->in_c, cfg->in_h, cfg->in_w, cfg->width, 3, 1, -1);
     add_bn(&b, &m->stem_bn, "", "bn1", cfg->width, -1);
-    max_ws = max_size(max_ws, gs_conv2d_workspace_floats(&m->stem_conv.shape));
+    max_ws = max_size(max_ws, gs_conv2d_workspace_floats(&m->stem_conv.shape, m->threads));
     int c = cfg->width, h = cfg->in_h, w = cfg->in_w;
     max_act = max_size(max_act, B * c * h * w);
 
@@ -260,11 +263,11 @@ gs_model *gs_model_create(const gs_model_config *cfg, int max_batch, char *err, 
                 snprintf(prefix, sizeof prefix, "%s.shortcut", blk->name);
                 add_conv(&b, &blk->sc_conv, prefix, "0", c, h, w, blk->out_c, 1, blk->stride, bi);
                 add_bn(&b, &blk->sc_bn, prefix, "1", blk->out_c, bi);
-                max_ws = max_size(max_ws, gs_conv2d_workspace_floats(&blk->sc_conv.shape));
+                max_ws = max_size(max_ws, gs_conv2d_workspace_floats(&blk->sc_conv.shape, m->threads));
             }
             for (int i = 0; i < blk->num_convs; i++) {
                 const gs_conv_shape *cs = &blk->conv[i].shape;
-                max_ws = max_size(max_ws, gs_conv2d_workspace_floats(cs));
+                max_ws = max_size(max_ws, gs_conv2d_workspace_floats(cs, m->threads));
                 max_act = max_size(max_act, B * cs->out_c * cs->out_h * cs->out_w);
             }
             max_act = max_size(max_act, B * blk->out_c * blk->out_h * blk->out_w);
@@ -453,7 +456,7 @@ static gs_conv_shape conv_shape_for(const gs_conv_layer *conv, int B)
 static void conv_forward(gs_model *m, const gs_conv_layer *conv, float *out, const float *in, int B)
 {
     gs_conv_shape s = conv_shape_for(conv, B);
-    gs_conv2d_forward(out, in, conv->weight->data, &s, m->workspace);
+    gs_conv2d_forward(out, in, conv->weight->data, &s, m->workspace, m->threads);
 }
 
 static void bn_forward(gs_model *m, gs_bn_layer *bn, float *out, const float *in, int B, int HW, int training)
@@ -568,7 +571,7 @@ static void conv_backward(gs_model *m, const gs_conv_layer *conv, float *din, co
                           const float *in, int B)
 {
     gs_conv_shape s = conv_shape_for(conv, B);
-    gs_conv2d_backward(din, conv->weight->grad, dout, in, conv->weight->data, &s, m->workspace);
+    gs_conv2d_backward(din, conv->weight->grad, dout, in, conv->weight->data, &s, m->workspace, m->threads);
 }
 
 static void bn_backward(gs_bn_layer *bn, float *din, const float *dout, const float *in, int B, int HW)

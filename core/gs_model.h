@@ -144,6 +144,7 @@ typedef struct gs_model {
     int             max_batch;
     int             batch;                /* batch of the last forward */
     int             training;             /* mode of the last forward  */
+    int             threads;              /* OpenMP threads, fixed at creation (omp_get_max_threads) */
 
     float          *param_data;           /* all learnable tensors, contiguous */
     float          *grad_data;            /* their gradients, same layout      */
@@ -180,7 +181,8 @@ typedef struct gs_model {
 } gs_model;
 
 /* Builds the network for at most max_batch images; parameters are zero until
- * gs_model_init or a checkpoint load.  Returns NULL with err set on failure. */
+ * gs_model_init or a checkpoint load.  Convolutions use omp_get_max_threads()
+ * threads as of this call (set it first), each calling sgemm single-threaded.  Returns NULL with err set on failure. */
 gs_model *gs_model_create(const gs_model_config *cfg, int max_batch, char *err, size_t errsz);
 void      gs_model_free(gs_model *m);
 

@@ -50,7 +50,7 @@ typedef struct conv_case {
 static double conv_loss(const float *x, const float *w, const float *r, const gs_conv_shape *s,
                         float *out, float *ws)
 {
-    gs_conv2d_forward(out, x, w, s, ws);
+    gs_conv2d_forward(out, x, w, s, ws, 2);
     return dot(out, r, (size_t)s->batch * s->out_c * s->out_h * s->out_w);
 }
 
@@ -63,14 +63,27 @@ static void test_conv(const conv_case *cc)
     float *x = randn(nx, 1.0), *w = randn(nw, 0.5), *r = randn(ny, 1.0);
     float *out = malloc(sizeof(float) * ny), *dx = malloc(sizeof(float) * nx);
     float *dw = calloc(nw, sizeof(float));
-    size_t wsn = gs_conv2d_workspace_floats(&s);
+    size_t wsn = gs_conv2d_workspace_floats(&s, 3);
     float *ws = malloc(sizeof(float) * (wsn ? wsn : 1));
 
-    gs_conv2d_backward(dx, dw, r, x, w, &s, ws);
+    gs_conv2d_backward(dx, dw, r, x, w, &s, ws, 2);
     /* the weight gradient accumulates: a second call must double it */
     float *dw2 = malloc(sizeof(float) * nw);
     memcpy(dw2, dw, sizeof(float) * nw);
-    gs_conv2d_backward(dx, dw2, r, x, w, &s, ws);
+    gs_conv2d_backward(dx, dw2, r, x, w, &s, ws, 2);
+    /* the same gradients with 1 and 3 threads (per-thread partial sums of dw) */
+    float *dw1 = calloc(nw, sizeof(float)), *dw3 = calloc(nw, sizeof(float));
+    float *dx1 = malloc(sizeof(float) * nx), *dx3 = malloc(sizeof(float) * nx);
+    gs_conv2d_backward(dx1, dw1, r, x, w, &s, ws, 1);
+    gs_conv2d_backward(dx3, dw3, r, x, w, &s, ws, 3);
+    double thread_err = 0.0;
+    for (size_t i = 0; i < nw; i++)
+        thread_err = fmax(thread_err, fmax(fabs(dw1[i] - dw[i]), fabs(dw3[i] - dw[i])));
+    for (size_t i = 0; i < nx; i++)
+        thread_err = fmax(thread_err, fmax(fabs(dx1[i] - dx[i]), fabs(dx3[i] - dx[i])));
+    GS_CHECK(thread_err < 1e-5, "conv %dx%d stride %d: 1, 2 and 3 threads agree, err %.2e",
+             cc->K, cc->K, cc->stride, thread_err);
+    free(dw1); free(dw3); free(dx1); free(dx3);
     double acc_err = 0.0;
     for (size_t i = 0; i < nw; i++)
         acc_err = fmax(acc_err, fabs(dw2[i] - 2.0f * dw[i]));
