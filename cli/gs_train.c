@@ -222,9 +222,10 @@ static int parse_options(train_options *o, int argc, char **argv)
     int epochs_set = 0;
 
     optind = 0;   /* GNU: full re-initialisation, argv[0] is the verb */
+    opterr = 0;   /* we print our own one-line messages */
     int c;
     long v;
-    while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_ARCH: o->arch = optarg; break;
         case OPT_SHORTCUT:
@@ -281,8 +282,11 @@ static int parse_options(train_options *o, int argc, char **argv)
         case OPT_SYN_TRAIN: if (parse_long("synthetic-train", optarg, 1, 10000000L, &o->synthetic_train)) return -1; break;
         case OPT_SYN_TEST: if (parse_long("synthetic-test", optarg, 1, 10000000L, &o->synthetic_test)) return -1; break;
         case 'h': usage(stdout); return 1;
+        case ':':
+            fprintf(stderr, "gradscope train: %s: needs a value (see --help)\n", argv[optind - 1]);
+            return -1;
         default:
-            fprintf(stderr, "gradscope train: see 'gradscope train --help'\n");
+            fprintf(stderr, "gradscope train: unknown option '%s' (see --help)\n", argv[optind - 1]);
             return -1;
         }
     }
@@ -760,10 +764,10 @@ int gs_cmd_train(int argc, char **argv)
             if (tty)
                 fprintf(stderr, "\n");
             if (!o->skip_nonfinite) {
-                snprintf(err, ERRSZ, "step %lld: %s is not finite (loss %g, %lld/%lld non-finite gradient "
-                         "elements before/after the transform); stopping — the run log keeps every step so far "
+                snprintf(err, ERRSZ, "step %lld: %s is not finite (loss %g; non-finite gradient elements: %lld "
+                         "before, %lld after the transform); stopping — the run log keeps every step so far "
                          "(--skip-nonfinite skips such steps instead)", (long long)step,
-                         isfinite(loss) ? "the gradient" : "the loss", loss, (long long)nonfinite_pre,
+                         isfinite(loss) ? "the gradient" : "the loss", isfinite(loss) ? loss : NAN, (long long)nonfinite_pre,
                          (long long)nonfinite_post);
                 step++;
                 goto fail;
