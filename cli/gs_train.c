@@ -16,7 +16,7 @@
 
 #include "gs_checkpoint.h"
 #include "gs_dataset.h"
-#include "gs_json.h"
+#include "gs_json_writer.h"
 #include "gs_model.h"
 #include "gs_optim.h"
 #include "gs_probes.h"
@@ -376,92 +376,92 @@ static char *config_json(const train_options *o, int argc, char **argv, const gs
                          const gs_dataset *train, const gs_dataset *test, const gs_optim_config *oc,
                          const char *transform_spec, long steps_per_epoch, long total_steps, int epochs)
 {
-    gs_json j;
-    gs_json_begin(&j);
+    gs_jw j;
+    gs_jw_begin(&j);
     char cmd[4096] = "gradscope";
     size_t off = strlen(cmd);
     for (int i = 0; i < argc && off < sizeof cmd - 2; i++)
         off += (size_t)snprintf(cmd + off, sizeof cmd - off, " %s", argv[i]);
-    gs_json_str(&j, "command_line", cmd);
-    gs_json_str(&j, "gradscope_version", GS_VERSION);
+    gs_jw_str(&j, "command_line", cmd);
+    gs_jw_str(&j, "gradscope_version", GS_VERSION);
     unsigned maj, min, rel;
     H5get_libversion(&maj, &min, &rel);
     char hv[32];
     snprintf(hv, sizeof hv, "%u.%u.%u", maj, min, rel);
-    gs_json_str(&j, "hdf5_version", hv);
-    gs_json_str(&j, "openblas_config", openblas_get_config());
+    gs_jw_str(&j, "hdf5_version", hv);
+    gs_jw_str(&j, "openblas_config", openblas_get_config());
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    gs_json_str(&j, "host", host);
+    gs_jw_str(&j, "host", host);
     char when[64];
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    gs_json_str(&j, "start_time", when);
-    gs_json_int(&j, "seed", (long long)o->seed);
-    gs_json_int(&j, "threads", o->threads);
-    gs_json_str(&j, "arch", cfg->arch);
+    gs_jw_str(&j, "start_time", when);
+    gs_jw_int(&j, "seed", (long long)o->seed);
+    gs_jw_int(&j, "threads", o->threads);
+    gs_jw_str(&j, "arch", cfg->arch);
     char sc[2] = {cfg->shortcut, 0};
-    gs_json_str(&j, "shortcut", sc);
-    gs_json_str(&j, "block", cfg->block == GS_BLOCK_BASIC ? "basic" : "bottleneck");
-    gs_json_int(&j, "width", cfg->width);
-    gs_json_int(&j, "depth", gs_model_config_depth(cfg));
-    gs_json_str(&j, "data", o->data);
-    gs_json_object(&j, "dataset");
-    gs_json_str(&j, "name", train->name);
-    gs_json_str(&j, "source", train->source);
-    gs_json_int(&j, "train_size", train->n);
-    gs_json_int(&j, "test_size", test->n);
-    gs_json_array(&j, "shape");
-    gs_json_int(&j, NULL, train->c);
-    gs_json_int(&j, NULL, train->h);
-    gs_json_int(&j, NULL, train->w);
-    gs_json_end_array(&j);
-    gs_json_int(&j, "num_classes", train->num_classes);
-    gs_json_end_object(&j);
-    gs_json_int(&j, "epochs", epochs);
-    gs_json_int(&j, "steps", total_steps);
-    gs_json_int(&j, "steps_per_epoch", steps_per_epoch);
-    gs_json_int(&j, "batch_size", o->batch_size);
-    gs_json_object(&j, "optimizer");
-    gs_json_str(&j, "name", gs_optim_kind_name(oc->kind));
-    gs_json_num(&j, "lr", oc->lr);
-    gs_json_num(&j, "momentum", oc->momentum);
-    gs_json_bool(&j, "nesterov", oc->nesterov);
-    gs_json_num(&j, "weight_decay", oc->weight_decay);
-    gs_json_array(&j, "betas");
-    gs_json_num(&j, NULL, oc->beta1);
-    gs_json_num(&j, NULL, oc->beta2);
-    gs_json_end_array(&j);
-    gs_json_num(&j, "eps", oc->eps);
-    gs_json_end_object(&j);
-    gs_json_str(&j, "schedule", o->schedule);
-    gs_json_int(&j, "warmup", o->warmup);
-    gs_json_object(&j, "transform");
+    gs_jw_str(&j, "shortcut", sc);
+    gs_jw_str(&j, "block", cfg->block == GS_BLOCK_BASIC ? "basic" : "bottleneck");
+    gs_jw_int(&j, "width", cfg->width);
+    gs_jw_int(&j, "depth", gs_model_config_depth(cfg));
+    gs_jw_str(&j, "data", o->data);
+    gs_jw_object(&j, "dataset");
+    gs_jw_str(&j, "name", train->name);
+    gs_jw_str(&j, "source", train->source);
+    gs_jw_int(&j, "train_size", train->n);
+    gs_jw_int(&j, "test_size", test->n);
+    gs_jw_array(&j, "shape");
+    gs_jw_int(&j, NULL, train->c);
+    gs_jw_int(&j, NULL, train->h);
+    gs_jw_int(&j, NULL, train->w);
+    gs_jw_end_array(&j);
+    gs_jw_int(&j, "num_classes", train->num_classes);
+    gs_jw_end_object(&j);
+    gs_jw_int(&j, "epochs", epochs);
+    gs_jw_int(&j, "steps", total_steps);
+    gs_jw_int(&j, "steps_per_epoch", steps_per_epoch);
+    gs_jw_int(&j, "batch_size", o->batch_size);
+    gs_jw_object(&j, "optimizer");
+    gs_jw_str(&j, "name", gs_optim_kind_name(oc->kind));
+    gs_jw_num(&j, "lr", oc->lr);
+    gs_jw_num(&j, "momentum", oc->momentum);
+    gs_jw_bool(&j, "nesterov", oc->nesterov);
+    gs_jw_num(&j, "weight_decay", oc->weight_decay);
+    gs_jw_array(&j, "betas");
+    gs_jw_num(&j, NULL, oc->beta1);
+    gs_jw_num(&j, NULL, oc->beta2);
+    gs_jw_end_array(&j);
+    gs_jw_num(&j, "eps", oc->eps);
+    gs_jw_end_object(&j);
+    gs_jw_str(&j, "schedule", o->schedule);
+    gs_jw_int(&j, "warmup", o->warmup);
+    gs_jw_object(&j, "transform");
     char name[64];
     snprintf(name, sizeof name, "%s", transform_spec);
     char *colon = strchr(name, ':');
     if (colon)
         *colon = '\0';
-    gs_json_str(&j, "name", name);
-    gs_json_str(&j, "spec", transform_spec);
-    gs_json_num(&j, "znorm_eps", o->znorm_eps);
-    gs_json_str(&j, "znorm_scope", o->znorm_scope);
-    gs_json_end_object(&j);
-    gs_json_bool(&j, "augment", o->augment);
-    gs_json_bool(&j, "shuffle", o->shuffle);
-    gs_json_object(&j, "probes");
-    gs_json_str(&j, "mode", o->probes);
-    gs_json_int(&j, "hist_every", strcmp(o->probes, "full") == 0 ? 1 : o->hist_every);
-    gs_json_end_object(&j);
-    gs_json_array(&j, "dump_grads");
+    gs_jw_str(&j, "name", name);
+    gs_jw_str(&j, "spec", transform_spec);
+    gs_jw_num(&j, "znorm_eps", o->znorm_eps);
+    gs_jw_str(&j, "znorm_scope", o->znorm_scope);
+    gs_jw_end_object(&j);
+    gs_jw_bool(&j, "augment", o->augment);
+    gs_jw_bool(&j, "shuffle", o->shuffle);
+    gs_jw_object(&j, "probes");
+    gs_jw_str(&j, "mode", o->probes);
+    gs_jw_int(&j, "hist_every", strcmp(o->probes, "full") == 0 ? 1 : o->hist_every);
+    gs_jw_end_object(&j);
+    gs_jw_array(&j, "dump_grads");
     for (int i = 0; i < o->num_dump_steps; i++)
-        gs_json_int(&j, NULL, (long long)o->dump_steps[i]);
-    gs_json_end_array(&j);
-    gs_json_str(&j, "resumed_from", o->resume);
-    gs_json_str(&j, "init_from", o->init);
-    return gs_json_take(&j);
+        gs_jw_int(&j, NULL, (long long)o->dump_steps[i]);
+    gs_jw_end_array(&j);
+    gs_jw_str(&j, "resumed_from", o->resume);
+    gs_jw_str(&j, "init_from", o->init);
+    return gs_jw_take(&j);
 }
 
 /* ---- the run ---------------------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-#include "gs_json.h"
+#include "gs_json_writer.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void append(gs_json *j, const char *s, size_t n)
+static void append(gs_jw *j, const char *s, size_t n)
 {
     if (j->failed)
         return;
@@ -27,8 +27,8 @@ static void append(gs_json *j, const char *s, size_t n)
     j->buf[j->len] = '\0';
 }
 
-static void appendf(gs_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void appendf(gs_json *j, const char *fmt, ...)
+static void appendf(gs_jw *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void appendf(gs_jw *j, const char *fmt, ...)
 {
     char tmp[64];
     va_list ap;
@@ -39,7 +39,7 @@ static void appendf(gs_json *j, const char *fmt, ...)
         append(j, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-static void quoted(gs_json *j, const char *s)
+static void quoted(gs_jw *j, const char *s)
 {
     append(j, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -55,7 +55,7 @@ static void quoted(gs_json *j, const char *s)
     append(j, "\"", 1);
 }
 
-static void key(gs_json *j, const char *k)
+static void key(gs_jw *j, const char *k)
 {
     if (j->need_comma)
         append(j, ", ", 2);
@@ -66,39 +66,39 @@ static void key(gs_json *j, const char *k)
     j->need_comma = 1;
 }
 
-void gs_json_begin(gs_json *j)
+void gs_jw_begin(gs_jw *j)
 {
     memset(j, 0, sizeof *j);
     append(j, "{", 1);
 }
 
-void gs_json_object(gs_json *j, const char *k)
+void gs_jw_object(gs_jw *j, const char *k)
 {
     key(j, k);
     append(j, "{", 1);
     j->need_comma = 0;
 }
 
-void gs_json_end_object(gs_json *j)
+void gs_jw_end_object(gs_jw *j)
 {
     append(j, "}", 1);
     j->need_comma = 1;
 }
 
-void gs_json_array(gs_json *j, const char *k)
+void gs_jw_array(gs_jw *j, const char *k)
 {
     key(j, k);
     append(j, "[", 1);
     j->need_comma = 0;
 }
 
-void gs_json_end_array(gs_json *j)
+void gs_jw_end_array(gs_jw *j)
 {
     append(j, "]", 1);
     j->need_comma = 1;
 }
 
-void gs_json_str(gs_json *j, const char *k, const char *value)
+void gs_jw_str(gs_jw *j, const char *k, const char *value)
 {
     key(j, k);
     if (value)
@@ -107,7 +107,7 @@ void gs_json_str(gs_json *j, const char *k, const char *value)
         append(j, "null", 4);
 }
 
-void gs_json_num(gs_json *j, const char *k, double value)
+void gs_jw_num(gs_jw *j, const char *k, double value)
 {
     key(j, k);
     if (isfinite(value))
@@ -116,19 +116,19 @@ void gs_json_num(gs_json *j, const char *k, double value)
         append(j, "null", 4);
 }
 
-void gs_json_int(gs_json *j, const char *k, long long value)
+void gs_jw_int(gs_jw *j, const char *k, long long value)
 {
     key(j, k);
     appendf(j, "%lld", value);
 }
 
-void gs_json_bool(gs_json *j, const char *k, int value)
+void gs_jw_bool(gs_jw *j, const char *k, int value)
 {
     key(j, k);
     append(j, value ? "true" : "false", value ? 4 : 5);
 }
 
-char *gs_json_take(gs_json *j)
+char *gs_jw_take(gs_jw *j)
 {
     append(j, "}", 1);
     if (j->failed) {

@@ -1,0 +1,175 @@
+/* bench_step — times gradscope training steps (forward, backward, transform, optimizer)
+ * of a ResNet on random data and prints one JSON line:
+ *   {"arch":..., "batch":..., "images_per_s":..., "step_ms_median":..., "gflops":...,
+ *    "gflop_per_step":..., "probes":..., "peak_rss_mb":...}
+ *
+ * usage: bench_step [--arch resnet20] [--batch 128] [--size 32] [--channels 3]
+ *                   [--threads 2] [--steps 20] [--warmup 3] [--probes off|default|full]
+ *                   [--transform none|znorm|...]
+ *
+ * GFLOP per step counts 2·MACs of every convolution and the fc layer, forward (×1)
+ * and backward (×2: input and weight gradients; the stem has no input gradient). */
+#include <cblas.h>
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "gs_model.h"
+#include "gs_optim.h"
+#include "gs_probes.h"
+#include "gs_rng.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double conv_flops(const gs_conv_shape *s, int with_dx)
+{
+    double macs = (double)s->batch * s->out_c * s->out_h * s->out_w * s->in_c * s->kernel * s->kernel;
+    return 2.0 * macs * (with_dx ? 3.0 : 2.0);
+}
+
+static double step_flops(const gs_model *m, int B)
+{
+    double total = 0.0;
+    gs_conv_shape s = m->stem_conv.shape;
+    s.batch = B;
+    total += conv_flops(&s, 0);
+    for (int i = 0; i < m->num_blocks; i++) {
+        const gs_block *blk = &m->blocks[i];
+        for (int k = 0; k < blk->num_convs; k++) {
+            s = blk->conv[k].shape;
+            s.batch = B;
+            total += conv_flops(&s, 1);
+        }
+        if (blk->shortcut == GS_SHORTCUT_B) {
+            s = blk->sc_conv.shape;
+            s.batch = B;
+            total += conv_flops(&s, 1);
+        }
+    }
+    total += 2.0 * B * m->feat_c * m->cfg.num_classes * 3.0;
+    return total;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    const char *arch = "resnet20", *probes_name = "off", *transform_name = "none";
+    int batch = 128, size = 32, channels = 3, threads = 2, steps = 20, warmup = 3;
+    static const struct option opts[] = {
+        {"arch", required_argument, 0, 'a'}, {"batch", required_argument, 0, 'b'},
+        {"size", required_argument, 0, 's'}, {"channels", required_argument, 0, 'c'},
+        {"threads", required_argument, 0, 't'}, {"steps", required_argument, 0, 'n'},
+        {"warmup", required_argument, 0, 'w'}, {"probes", required_argument, 0, 'p'},
+        {"transform", required_argument, 0, 'x'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a': arch = optarg; break;
+        case 'b': batch = atoi(optarg); break;
+        case 's': size = atoi(optarg); break;
+        case 'c': channels = atoi(optarg); break;
+        case 't': threads = atoi(optarg); break;
+        case 'n': steps = atoi(optarg); break;
+        case 'w': warmup = atoi(optarg); break;
+        case 'p': probes_name = optarg; break;
+        case 'x': transform_name = optarg; break;
+        default:
+            fprintf(stderr, "bench_step: see the comment at the top of bench/bench_step.c\n");
+            return 2;
+        }
+    }
+    if (batch < 1 || size < 8 || channels < 1 || threads < 1 || steps < 1 || warmup < 0) {
+        fprintf(stderr, "bench_step: bad numbers\n");
+        return 2;
+    }
+    char err[512];
+    gs_model_config cfg;
+    gs_transform tr;
+    gs_probe_mode pm;
+    if (gs_model_config_from_arch(&cfg, arch, err, sizeof err) != 0 ||
+        gs_transform_parse(&tr, transform_name, err, sizeof err) != 0) {
+        fprintf(stderr, "bench_step: %s\n", err);
+        return 2;
+    }
+    if (gs_probe_mode_parse(&pm, probes_name) != 0) {
+        fprintf(stderr, "bench_step: --probes %s: expected off, default or full\n", probes_name);
+        return 2;
+    }
+    cfg.in_c = channels;
+    cfg.in_h = cfg.in_w = size;
+    cfg.num_classes = 10;
+    openblas_set_num_threads(1);
+    omp_set_num_threads(threads);
+    gs_model *m = gs_model_create(&cfg, batch, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "bench_step: %s\n", err);
+        return 1;
+    }
+    gs_model_init(m, 0);
+    gs_optim opt;
+    gs_optim_config oc = {.kind = GS_OPTIM_SGD, .lr = 0.01f, .momentum = 0.9f};
+    gs_optim_init(&opt, &oc, m->num_param_floats);
+    gs_probes *probes = pm == GS_PROBES_OFF ? NULL : gs_probes_create(pm, 50, m, err, sizeof err);
+
+    size_t n = (size_t)batch * channels * size * size;
+    float *x = malloc(sizeof(float) * n);
+    int32_t *y = malloc(sizeof(int32_t) * batch);
+    gs_rng rng;
+    gs_rng_seed(&rng, 1);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)gs_rng_normal(&rng);
+    for (int i = 0; i < batch; i++)
+        y[i] = (int32_t)gs_rng_below(&rng, 10);
+
+    double *times = malloc(sizeof(double) * steps);
+    for (int it = 0; it < warmup + steps; it++) {
+        double t0 = now_seconds();
+        if (probes)
+            gs_probes_begin_step(probes, m, it);
+        gs_model_zero_grad(m);
+        gs_model_forward(m, x, y, batch, 1, NULL);
+        gs_model_backward(m);
+        if (probes)
+            gs_probes_record_pre(probes, m);
+        gs_transform_apply(&tr, m->params, m->num_params);
+        if (probes)
+            gs_probes_record_post(probes, m);
+        gs_optim_step(&opt, m->param_data, m->grad_data, oc.lr);
+        if (probes)
+            gs_probes_record_update(probes, m);
+        if (it >= warmup)
+            times[it - warmup] = now_seconds() - t0;
+    }
+    qsort(times, steps, sizeof(double), cmp_double);
+    double median = times[steps / 2];
+    double gflop = step_flops(m, batch) * 1e-9;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("{\"impl\": \"gradscope\", \"arch\": \"%s\", \"batch\": %d, \"size\": %d, \"channels\": %d, "
+           "\"threads\": %d, \"probes\": \"%s\", \"transform\": \"%s\", \"step_ms_median\": %.2f, "
+           "\"images_per_s\": %.1f, \"gflop_per_step\": %.3f, \"gflops\": %.1f, \"peak_rss_mb\": %.1f}\n",
+           arch, batch, size, channels, threads, probes_name, transform_name, median * 1e3, batch / median,
+           gflop, gflop / median, ru.ru_maxrss / 1024.0);
+    free(times);
+    free(x);
+    free(y);
+    gs_probes_free(probes);
+    gs_optim_free(&opt);
+    gs_model_free(m);
+    return 0;
+}
