@@ -44,26 +44,51 @@ size_t gs_conv2d_workspace_floats(const gs_conv_shape *s, int threads)
     return (size_t)(threads > 0 ? threads : 1) * (conv_col_floats(s) + conv_dw_floats(s));
 }
 
+/* The output columns ox whose input column ix = ox·stride − pad + kx lies inside
+ * [0, W): [lo, hi).  Everything outside is padding. */
+static void valid_columns(const gs_conv_shape *s, int kx, int *lo, int *hi)
+{
+    int first = s->pad - kx;                              /* ox·stride ≥ pad − kx          */
+    int l = first <= 0 ? 0 : (first + s->stride - 1) / s->stride;
+    int last = s->in_w - 1 + s->pad - kx;                 /* ox·stride ≤ W − 1 + pad − kx  */
+    int h = last < 0 ? 0 : last / s->stride + 1;
+    if (h > s->out_w)
+        h = s->out_w;
+    if (l > h)
+        l = h;
+    *lo = l;
+    *hi = h;
+}
+
 /* col (C·K·K, Ho·Wo) ← image (C, H, W) */
 static void im2col(float *col, const float *img, const gs_conv_shape *s)
 {
-    const int K = s->kernel, H = s->in_h, W = s->in_w, Ho = s->out_h, Wo = s->out_w;
+    const int K = s->kernel, H = s->in_h, W = s->in_w, Ho = s->out_h, Wo = s->out_w, st = s->stride;
     for (int c = 0; c < s->in_c; c++) {
         for (int ky = 0; ky < K; ky++) {
             for (int kx = 0; kx < K; kx++) {
                 float *row = col + ((size_t)(c * K + ky) * K + kx) * Ho * Wo;
+                int lo, hi;
+                valid_columns(s, kx, &lo, &hi);
+                const int shift = kx - s->pad;            /* ix = ox·stride + shift */
                 for (int oy = 0; oy < Ho; oy++) {
-                    int iy = oy * s->stride - s->pad + ky;
+                    int iy = oy * st - s->pad + ky;
                     float *dst = row + (size_t)oy * Wo;
                     if (iy < 0 || iy >= H) {
                         memset(dst, 0, sizeof(float) * Wo);
                         continue;
                     }
                     const float *src = img + ((size_t)c * H + iy) * W;
-                    for (int ox = 0; ox < Wo; ox++) {
-                        int ix = ox * s->stride - s->pad + kx;
-                        dst[ox] = (ix >= 0 && ix < W) ? src[ix] : 0.0f;
+                    for (int ox = 0; ox < lo; ox++)
+                        dst[ox] = 0.0f;
+                    if (st == 1) {
+                        memcpy(dst + lo, src + lo + shift, sizeof(float) * (hi - lo));
+                    } else {
+                        for (int ox = lo; ox < hi; ox++)
+                            dst[ox] = src[ox * st + shift];
                     }
+                    for (int ox = hi; ox < Wo; ox++)
+                        dst[ox] = 0.0f;
                 }
             }
         }
@@ -73,22 +98,28 @@ static void im2col(float *col, const float *img, const gs_conv_shape *s)
 /* image (C, H, W) = Σ col (C·K·K, Ho·Wo) scattered back (overwrites image) */
 static void col2im(float *img, const float *col, const gs_conv_shape *s)
 {
-    const int K = s->kernel, H = s->in_h, W = s->in_w, Ho = s->out_h, Wo = s->out_w;
+    const int K = s->kernel, H = s->in_h, W = s->in_w, Ho = s->out_h, Wo = s->out_w, st = s->stride;
     memset(img, 0, sizeof(float) * (size_t)s->in_c * H * W);
     for (int c = 0; c < s->in_c; c++) {
         for (int ky = 0; ky < K; ky++) {
             for (int kx = 0; kx < K; kx++) {
                 const float *row = col + ((size_t)(c * K + ky) * K + kx) * Ho * Wo;
+                int lo, hi;
+                valid_columns(s, kx, &lo, &hi);
+                const int shift = kx - s->pad;
                 for (int oy = 0; oy < Ho; oy++) {
-                    int iy = oy * s->stride - s->pad + ky;
+                    int iy = oy * st - s->pad + ky;
                     if (iy < 0 || iy >= H)
                         continue;
                     float *dst = img + ((size_t)c * H + iy) * W;
                     const float *src = row + (size_t)oy * Wo;
-                    for (int ox = 0; ox < Wo; ox++) {
-                        int ix = ox * s->stride - s->pad + kx;
-                        if (ix >= 0 && ix < W)
-                            dst[ix] += src[ox];
+                    if (st == 1) {
+                        float *d = dst + shift;
+                        for (int ox = lo; ox < hi; ox++)
+                            d[ox] += src[ox];
+                    } else {
+                        for (int ox = lo; ox < hi; ox++)
+                            dst[ox * st + shift] += src[ox];
                     }
                 }
             }

@@ -118,7 +118,8 @@ static gs_param *add_param(builder *b, const char *prefix, const char *suffix, g
         return NULL;
     }
     gs_param *p = &m->params[m->num_params++];
-    snprintf(p->name, sizeof p->name, "%s%s%s", prefix, *prefix ? "." : "", suffix);
+    /* names are at most "layerS.BB.shortcut.1.weight": far below GS_NAME_LEN */
+    snprintf(p->name, sizeof p->name, "%.40s%s%.16s", prefix, *prefix ? "." : "", suffix);
     p->kind = kind;
     p->ndim = ndim;
     p->numel = 1;
