@@ -31,10 +31,11 @@ run_suite() {
 }
 
 run_suite build
-# Under the sanitizers the slow end-to-end suites add little; the unit suites run.
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+# Everything again under AddressSanitizer (with leak checks) and UBSan, except the
+# suites marked 'heavy' (long real-data runs that exercise no extra code paths).
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-run_suite build-asan --no-suite slow
+run_suite build-asan --no-suite heavy
 
 echo
 echo "$passed passed, $failed failed"
