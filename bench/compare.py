@@ -68,7 +68,7 @@ def main():
                          ratio=g_ips / t_ips, gradscope_gflops=g_gf, sgemm_peak=peak,
                          gradscope_rss_mb=g_rss, torch_rss_mb=t_rss))
     if not args.no_probes:
-        print("\nprobe overhead (step time against --probes off, medians of %d alternating rounds):" % args.rounds)
+        print("\nprobe overhead (mean step time, histograms amortized, against --probes off; medians of %d alternating rounds):" % args.rounds)
         for name in args.configs.split(","):
             c = CONFIGS[name]
             if c["channels"] != 3:
@@ -79,7 +79,7 @@ def main():
             t = {"off": [], "default": [], "full": []}
             for _ in range(args.rounds):
                 for mode in t:
-                    t[mode].append(run_json([bench] + common + ["--probes", mode])["step_ms_median"])
+                    t[mode].append(run_json([bench] + common + ["--probes", mode])["step_ms_mean"])
             off = statistics.median(t["off"])
             for mode in ("default", "full"):
                 m = statistics.median(t[mode])
