@@ -28,10 +28,24 @@ static int conv_is_pointwise(const gs_conv_shape *s)
     return s->kernel == 1 && s->stride == 1 && s->pad == 0;
 }
 
-/* Per thread: an im2col buffer (C·K·K, Ho·Wo) and a weight-gradient partial (O, C·K·K). */
+/* A stride-1 "same" convolution: its input gradient is itself a convolution of dout
+ * with the transposed, spatially flipped kernel (same padding), which runs as
+ * im2col + one GEMM with inner dimension O·K·K instead of a GEMM with inner
+ * dimension O followed by a col2im scatter. */
+static int conv_is_same_stride1(const gs_conv_shape *s)
+{
+    return s->stride == 1 && s->kernel > 1 && s->kernel % 2 == 1 && s->pad == s->kernel / 2;
+}
+
+/* Per thread: an im2col buffer — (C·K·K, Ho·Wo), or (max(C, O)·K·K, H·W) for the
+ * transposed convolution of a same convolution — and a weight-gradient partial (O, C·K·K).
+ * Shared: the flipped kernel (C, O, K, K) of a same convolution. */
 static size_t conv_col_floats(const gs_conv_shape *s)
 {
-    return conv_is_pointwise(s) ? 0 : (size_t)s->in_c * s->kernel * s->kernel * s->out_h * s->out_w;
+    if (conv_is_pointwise(s))
+        return 0;
+    int channels = conv_is_same_stride1(s) && s->out_c > s->in_c ? s->out_c : s->in_c;
+    return (size_t)channels * s->kernel * s->kernel * s->out_h * s->out_w;
 }
 
 static size_t conv_dw_floats(const gs_conv_shape *s)
@@ -41,7 +55,8 @@ static size_t conv_dw_floats(const gs_conv_shape *s)
 
 size_t gs_conv2d_workspace_floats(const gs_conv_shape *s, int threads)
 {
-    return (size_t)(threads > 0 ? threads : 1) * (conv_col_floats(s) + conv_dw_floats(s));
+    size_t flipped = conv_is_same_stride1(s) ? conv_dw_floats(s) : 0;
+    return (size_t)(threads > 0 ? threads : 1) * (conv_col_floats(s) + conv_dw_floats(s)) + flipped;
 }
 
 /* The output columns ox whose input column ix = ox·stride − pad + kx lies inside
@@ -154,18 +169,31 @@ void gs_conv2d_forward(float *out, const float *in, const float *w,
 void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
                         const float *w, const gs_conv_shape *s, float *workspace, int threads)
 {
-    const int O = s->out_c;
+    const int O = s->out_c, C = s->in_c, K = s->kernel;
     const int P = s->out_h * s->out_w;
-    const int CKK = s->in_c * s->kernel * s->kernel;
-    const size_t in_img = (size_t)s->in_c * s->in_h * s->in_w;
+    const int CKK = C * K * K;
+    const size_t in_img = (size_t)C * s->in_h * s->in_w;
     const size_t out_img = (size_t)O * P;
     const int pointwise = conv_is_pointwise(s);
+    const int transposed = din && conv_is_same_stride1(s);
     const size_t col_floats = conv_col_floats(s), dw_floats = conv_dw_floats(s);
     const size_t per_thread = col_floats + dw_floats;
     if (threads < 1)
         threads = 1;
     if (threads > s->batch)
         threads = s->batch;
+
+    /* For a same convolution: w_flip (C, O, K, K)[c][o][ky][kx] = w[o][c][K−1−ky][K−1−kx],
+     * and the shape of the convolution dout (O, H, W) → din (C, H, W). */
+    float *w_flip = workspace + (size_t)threads * per_thread;
+    gs_conv_shape ts;
+    if (transposed) {
+        for (int o = 0; o < O; o++)
+            for (int c = 0; c < C; c++)
+                for (int k = 0; k < K * K; k++)
+                    w_flip[((size_t)c * O + o) * K * K + (K * K - 1 - k)] = w[((size_t)o * C + c) * K * K + k];
+        gs_conv_shape_init(&ts, s->batch, O, s->out_h, s->out_w, C, K, 1, s->pad);
+    }
 
 #pragma omp parallel num_threads(threads)
     {
@@ -187,6 +215,13 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
                         1.0f, dout_b, P, col, P, 1.0f, dw_part, CKK);
             if (!din)
                 continue;
+            if (transposed) {
+                /* din_b (C, H·W) = w_flip (C, O·K·K) · im2col(dout_b) (O·K·K, H·W) */
+                im2col(col_buf, dout_b, &ts);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, P, O * K * K,
+                            1.0f, w_flip, O * K * K, col_buf, P, 0.0f, din + b * in_img, P);
+                continue;
+            }
             /* dcol (CKK, P) = wᵀ (CKK, O) · dout_b (O, P), then scattered into din_b */
             float *dcol = pointwise ? din + b * in_img : col_buf;
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, P, O,
