@@ -9,7 +9,7 @@ Times `--steps` full training steps (forward, mean cross-entropy, backward,
 SGD momentum 0.9 / lr 0.1 / weight decay 5e-4) on one random batch after
 `--warmup` untimed steps, with torch.set_num_threads(--threads).  Prints one
 JSON line: median / mean / min step time, images/s (batch / median step time),
-and the process's peak RSS (resource.getrusage, ru_maxrss).
+and the process's peak RSS in MiB (peak_rss_mb, from resource.getrusage ru_maxrss).
 """
 
 import argparse
@@ -23,6 +23,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True     # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "reference"))
 import gs_torch  # noqa: E402
@@ -83,7 +84,7 @@ def main(argv=None):
         "mean_step_s": round(statistics.fmean(times), 6),
         "min_step_s": round(min(times), 6),
         "images_per_s": round(args.batch / median, 2),
-        "peak_rss_mib": round(peak_rss_mib, 1),
+        "peak_rss_mb": round(peak_rss_mib, 1),
     }))
     return 0
 

@@ -1,0 +1,36 @@
+/* gs_chart_view.h — GsChartView: a widget that draws a gs_figure.
+ *
+ * snapshot() paints the figure with cairo (gtk_snapshot_append_cairo →
+ * gs_figure_draw); the widget keeps no data of its own beyond the figure it was given.
+ * Pointer motion hit-tests the panel under the pointer (gs_chart_hit_test) and draws
+ * the exact value there; a click reports what was clicked.
+ *
+ * Signals:
+ *   "hover"     (const char *text)  the read-out under the pointer, "" when none
+ *   "activated" (int panel, int kind, long row, long col, double x)
+ *               a click on a heat-map cell (kind GS_HIT_CELL: row, col), a ridge
+ *               (GS_HIT_RIDGE: row) or a line point (GS_HIT_POINT: x)
+ */
+#ifndef GS_CHART_VIEW_H
+#define GS_CHART_VIEW_H
+
+#include <gtk/gtk.h>
+
+#include "gs_chart_model.h"
+
+G_BEGIN_DECLS
+
+#define GS_TYPE_CHART_VIEW (gs_chart_view_get_type())
+G_DECLARE_FINAL_TYPE(GsChartView, gs_chart_view, GS, CHART_VIEW, GtkWidget)
+
+GtkWidget *gs_chart_view_new(void);
+
+/* Show fig (the view takes ownership; NULL clears).  Redraws. */
+void gs_chart_view_set_figure(GsChartView *self, gs_figure *fig);
+
+/* The figure shown (owned by the view; NULL when none). */
+const gs_figure *gs_chart_view_get_figure(GsChartView *self);
+
+G_END_DECLS
+
+#endif
