@@ -15,7 +15,7 @@ gs_install_missing "${GS_BUILD_PACKAGES[@]}" "${GS_RUN_PACKAGES[@]}" || {
 gs_build build || exit 1
 
 out=demo-out
-mkdir -p "$out"
+mkdir -p "$out/checkpoints"
 epochs="${GS_DEMO_EPOCHS:-1}"
 limit=()
 if [ -n "${GS_DEMO_LIMIT:-}" ]; then
@@ -33,7 +33,7 @@ for method in adam znorm; do
     echo "== training ResNet-20 on Fashion-MNIST, Adam lr 1e-3, transform $transform, $epochs epoch(s)"
     build/cli/gradscope train --arch resnet20 --data fashion-mnist --epochs "$epochs" "${limit[@]}" \
         --optimizer adam --lr 1e-3 --batch-size 128 --transform "$transform" --seed 0 \
-        --out "$run" --overwrite --save "$out/resnet20-fmnist-$method.ckpt.h5" || exit 1
+        --out "$run" --overwrite --save "$out/checkpoints/resnet20-fmnist-$method.h5" || exit 1
 done
 
 if build/cli/gradscope --help | grep -q '^  info'; then
