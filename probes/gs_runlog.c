@@ -202,17 +202,29 @@ static int series_create(gs_runlog *rl, rl_series *s, const char *path, hid_t me
         row_elems *= (size_t)row_dims[i];
     }
     s->row_bytes = row_elems * H5Tget_size(mem_type);
-    /* about 64 KiB per chunk, at least one row, at most 4096 rows */
-    hsize_t rows = (hsize_t)(65536 / (s->row_bytes ? s->row_bytes : 1));
-    chunk[0] = rows < 1 ? 1 : (rows > 4096 ? 4096 : rows);
+    /* Chunking along the step axis.  A chunk that is still filling is rewritten at
+     * every flush; compressed, each rewrite needs new space, which SWMR never reuses.
+     * So: rows of ≥ 64 bytes (per-block / per-tensor statistics, histograms) go in
+     * small compressed chunks (16 rows, or 1 row of ≥ 64 KiB), which bounds that waste
+     * to a fraction of a chunk per flush; narrow rows (scalars) go in ~64 KiB
+     * uncompressed chunks, rewritten in place. */
+    const int compress = s->row_bytes >= 64;
+    if (compress) {
+        chunk[0] = s->row_bytes >= 65536 ? 1 : 16;
+    } else {
+        hsize_t rows = (hsize_t)(65536 / (s->row_bytes ? s->row_bytes : 1));
+        chunk[0] = rows > 4096 ? 4096 : rows;
+    }
 
     hid_t sp = H5Screate_simple(s->rank, dims, maxdims);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     H5Pset_chunk(dcpl, s->rank, chunk);
-    H5Pset_shuffle(dcpl);
-    H5Pset_deflate(dcpl, 4);
+    if (compress) {
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, 4);
+    }
     if (H5Tget_class(file_type) == H5T_FLOAT) {
         double nan = NAN;
         H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan);
