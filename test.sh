@@ -34,6 +34,7 @@ run_suite build
 # Everything again under AddressSanitizer (with leak checks) and UBSan, except the
 # suites marked 'heavy' (long real-data runs that exercise no extra code paths).
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS="suppressions=$PWD/.ci/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan --no-suite heavy
 
