@@ -100,6 +100,10 @@ void gs_moments_merge(gs_moments *into, const gs_moments *from)
     into->nonfinite += from->nonfinite;
 }
 
+/* Below this many elements a tensor is summed by one thread: waking the OpenMP team
+ * costs more than it saves (most of a ResNet's tensors are BN vectors of 16–64). */
+#define MOMENTS_PARALLEL_MIN 16384
+
 void gs_moments_of(gs_moments *m, int64_t *hist, const float *x, size_t n)
 {
     pthread_once(&table_once, table_init);
@@ -107,7 +111,8 @@ void gs_moments_of(gs_moments *m, int64_t *hist, const float *x, size_t n)
     double count = 0.0, sum = 0.0, sumsq = 0.0;
     float mn = INFINITY, mx = -INFINITY;
     int64_t nonfinite = 0;
-#pragma omp parallel reduction(+ : count, sum, sumsq, nonfinite) reduction(min : mn) reduction(max : mx)
+#pragma omp parallel if (n >= MOMENTS_PARALLEL_MIN) \
+    reduction(+ : count, sum, sumsq, nonfinite) reduction(min : mn) reduction(max : mx)
     {
         int64_t local[GS_HIST_BINS];
         if (hist)
