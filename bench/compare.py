@@ -4,10 +4,11 @@
 For each configuration, runs gradscope's bench_step and bench_torch.py in turn
 (A B A B …, --rounds times) and reports medians and the ratio gradscope/PyTorch of
 images/s and of peak RSS; also gradscope's GFLOP/s and its fraction of the measured
-sgemm peak, and the probe overhead (--probes default and full against off, same run).
+sgemm peak, and the probe overhead (bench_step --probe-overhead: steps without probes,
+with default probes and with histograms interleaved in one process).
 
 usage: bench/compare.py [--build build] [--rounds 3] [--steps 10] [--threads 2]
-                        [--configs r20-32x3,r56-32x3,r20-28x1] [--no-probes]
+                        [--configs r20-32x3,r56-32x3,r20-28x1] [--no-probes] [--hist-every 50]
 """
 import argparse
 import json
@@ -40,6 +41,8 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--configs", default="r20-32x3,r56-32x3,r20-28x1")
     ap.add_argument("--no-probes", action="store_true", help="skip the probe-overhead measurement")
+    ap.add_argument("--hist-every", type=int, default=50,
+                    help="histogram interval the default-probe overhead is amortized over (gradscope train's default)")
     args = ap.parse_args()
 
     bench = os.path.join(args.build, "bench", "bench_step")
@@ -68,22 +71,17 @@ def main():
                          ratio=g_ips / t_ips, gradscope_gflops=g_gf, sgemm_peak=peak,
                          gradscope_rss_mb=g_rss, torch_rss_mb=t_rss))
     if not args.no_probes:
-        print("\nprobe overhead (mean step time, histograms amortized, against --probes off; medians of %d alternating rounds):" % args.rounds)
+        print("\nprobe overhead (one process per config: off / default / histogram steps interleaved, "
+              "medians of %d rounds; default amortizes histograms every %d steps):" % (args.steps, args.hist_every))
         for name in args.configs.split(","):
             c = CONFIGS[name]
-            if c["channels"] != 3:
-                continue
             common = ["--arch", c["arch"], "--size", str(c["size"]), "--channels", str(c["channels"]),
                       "--batch", str(args.batch), "--threads", str(args.threads), "--steps", str(args.steps),
-                      "--warmup", "2"]
-            t = {"off": [], "default": [], "full": []}
-            for _ in range(args.rounds):
-                for mode in t:
-                    t[mode].append(run_json([bench] + common + ["--probes", mode])["step_ms_mean"])
-            off = statistics.median(t["off"])
-            for mode in ("default", "full"):
-                m = statistics.median(t[mode])
-                print("  %-10s %-8s %8.1f ms vs %8.1f ms off: %+.1f%%" % (name, mode, m, off, 100 * (m / off - 1)))
+                      "--warmup", "2", "--hist-every", str(args.hist_every)]
+            r = run_json([bench, "--probe-overhead"] + common)
+            print("  %-10s off %8.1f ms  default %+.1f%%  full %+.1f%%" % (
+                name, r["off_ms"], r["default_overhead_pct"], r["full_overhead_pct"]))
+            rows.append(dict(config=name, probe_overhead=r))
     print(json.dumps(rows))
 
 
