@@ -3,7 +3,11 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "gs_conv_direct.h"
 
 /* ---- convolution ---------------------------------------------------------------- */
 
@@ -53,10 +57,47 @@ static size_t conv_dw_floats(const gs_conv_shape *s)
     return (size_t)s->out_c * s->in_c * s->kernel * s->kernel;
 }
 
-size_t gs_conv2d_workspace_floats(const gs_conv_shape *s, int threads)
+static size_t im2col_workspace_floats(const gs_conv_shape *s, int threads)
 {
     size_t flipped = conv_is_same_stride1(s) ? conv_dw_floats(s) : 0;
     return (size_t)(threads > 0 ? threads : 1) * (conv_col_floats(s) + conv_dw_floats(s)) + flipped;
+}
+
+size_t gs_conv2d_workspace_floats(const gs_conv_shape *s, int threads)
+{
+    size_t im2col_need = im2col_workspace_floats(s, threads);
+    size_t direct_need = gs_conv_direct_workspace_floats(s, threads);
+    return im2col_need > direct_need ? im2col_need : direct_need;
+}
+
+/* ---- algorithm choice ------------------------------------------------------------ */
+
+static gs_conv_algo default_algo = GS_CONV_ALGO_DIRECT;
+static pthread_once_t default_algo_once = PTHREAD_ONCE_INIT;
+
+static void read_default_algo(void)
+{
+    const char *env = getenv("GS_CONV");
+    default_algo = env && !strcmp(env, "im2col") ? GS_CONV_ALGO_IM2COL : GS_CONV_ALGO_DIRECT;
+}
+
+gs_conv_algo gs_conv_algo_default(void)
+{
+    pthread_once(&default_algo_once, read_default_algo);
+    return default_algo;
+}
+
+/* 1 if `algo` runs the direct kernels for this shape on this CPU. */
+static int conv_use_direct(const gs_conv_shape *s, gs_conv_algo algo)
+{
+    if (algo == GS_CONV_ALGO_AUTO)
+        algo = gs_conv_algo_default();
+    return algo == GS_CONV_ALGO_DIRECT && gs_conv_direct_shape_ok(s) && gs_conv_direct_available(NULL);
+}
+
+const char *gs_conv_algo_name(const gs_conv_shape *s, gs_conv_algo algo)
+{
+    return conv_use_direct(s, algo) ? "direct" : "im2col";
 }
 
 /* The output columns ox whose input column ix = ox·stride − pad + kx lies inside
@@ -142,8 +183,8 @@ static void col2im(float *img, const float *col, const gs_conv_shape *s)
     }
 }
 
-void gs_conv2d_forward(float *out, const float *in, const float *w,
-                       const gs_conv_shape *s, float *workspace, int threads)
+static void conv_forward_im2col(float *out, const float *in, const float *w,
+                                const gs_conv_shape *s, float *workspace, int threads)
 {
     const int O = s->out_c;
     const int P = s->out_h * s->out_w;              /* output pixels per image */
@@ -166,8 +207,9 @@ void gs_conv2d_forward(float *out, const float *in, const float *w,
     }
 }
 
-void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
-                        const float *w, const gs_conv_shape *s, float *workspace, int threads)
+/* As gs_conv2d_backward; dw may be NULL (input gradient only). */
+static void conv_backward_im2col(float *din, float *dw, const float *dout, const float *in,
+                                 const float *w, const gs_conv_shape *s, float *workspace, int threads)
 {
     const int O = s->out_c, C = s->in_c, K = s->kernel;
     const int P = s->out_h * s->out_w;
@@ -200,19 +242,22 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
         const int t = omp_get_thread_num(), nt = omp_get_num_threads();
         float *col_buf = workspace + (size_t)t * per_thread;
         float *dw_part = col_buf + col_floats;       /* (O, CKK), this thread's images */
-        memset(dw_part, 0, sizeof(float) * dw_floats);
+        if (dw)
+            memset(dw_part, 0, sizeof(float) * dw_floats);
         /* a static, contiguous share of the images per thread */
         const int first = (int)((long)s->batch * t / nt), last = (int)((long)s->batch * (t + 1) / nt);
         for (int b = first; b < last; b++) {
             const float *dout_b = dout + b * out_img;    /* (O, P) */
-            const float *col = in + b * in_img;
-            if (!pointwise) {
-                im2col(col_buf, in + b * in_img, s);
-                col = col_buf;
+            if (dw) {
+                const float *col = in + b * in_img;
+                if (!pointwise) {
+                    im2col(col_buf, in + b * in_img, s);
+                    col = col_buf;
+                }
+                /* dw_part (O, CKK) += dout_b (O, P) · colᵀ (P, CKK) */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, CKK, P,
+                            1.0f, dout_b, P, col, P, 1.0f, dw_part, CKK);
             }
-            /* dw_part (O, CKK) += dout_b (O, P) · colᵀ (P, CKK) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, CKK, P,
-                        1.0f, dout_b, P, col, P, 1.0f, dw_part, CKK);
             if (!din)
                 continue;
             if (transposed) {
@@ -229,15 +274,53 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
             if (!pointwise)
                 col2im(din + b * in_img, dcol, s);
         }
+        if (dw) {   /* the same for every thread of the team */
 #pragma omp barrier
-        /* dw += Σ_t dw_part_t, in thread order, each thread a slice of dw */
-        const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
-        for (int u = 0; u < nt; u++) {
-            const float *part = workspace + (size_t)u * per_thread + col_floats;
-            for (size_t i = lo; i < hi; i++)
-                dw[i] += part[i];
+            /* dw += Σ_t dw_part_t, in thread order, each thread a slice of dw */
+            const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
+            for (int u = 0; u < nt; u++) {
+                const float *part = workspace + (size_t)u * per_thread + col_floats;
+                for (size_t i = lo; i < hi; i++)
+                    dw[i] += part[i];
+            }
         }
     }
+}
+
+void gs_conv2d_forward_algo(float *out, const float *in, const float *w,
+                            const gs_conv_shape *s, float *workspace, int threads,
+                            gs_conv_algo algo)
+{
+    if (conv_use_direct(s, algo))
+        gs_conv_direct_forward(out, in, w, s, workspace, threads);
+    else
+        conv_forward_im2col(out, in, w, s, workspace, threads);
+}
+
+void gs_conv2d_backward_algo(float *din, float *dw, const float *dout, const float *in,
+                             const float *w, const gs_conv_shape *s, float *workspace,
+                             int threads, gs_conv_algo algo)
+{
+    if (!conv_use_direct(s, algo)) {
+        conv_backward_im2col(din, dw, dout, in, w, s, workspace, threads);
+        return;
+    }
+    /* one pass after the other, each with the whole workspace */
+    gs_conv_direct_wgrad(dw, dout, in, s, workspace, threads);
+    if (din && gs_conv_direct_dgrad(din, dout, w, s, workspace, threads) != 0)
+        conv_backward_im2col(din, NULL, dout, in, w, s, workspace, threads);
+}
+
+void gs_conv2d_forward(float *out, const float *in, const float *w,
+                       const gs_conv_shape *s, float *workspace, int threads)
+{
+    gs_conv2d_forward_algo(out, in, w, s, workspace, threads, GS_CONV_ALGO_AUTO);
+}
+
+void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
+                        const float *w, const gs_conv_shape *s, float *workspace, int threads)
+{
+    gs_conv2d_backward_algo(din, dw, dout, in, w, s, workspace, threads, GS_CONV_ALGO_AUTO);
 }
 
 /* ---- batch normalization --------------------------------------------------------- */
@@ -350,9 +433,13 @@ void gs_relu_forward(float *out, const float *in, size_t n)
 
 void gs_relu_backward(float *din, const float *dout, const float *out, size_t n)
 {
+    /* dout is read unconditionally so that the select vectorizes (a branch on the sign
+     * of the activations mispredicts half the time) */
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float g = dout[i];
+        din[i] = out[i] > 0.0f ? g : 0.0f;
+    }
 }
 
 /* ---- pooling ----------------------------------------------------------------------- */

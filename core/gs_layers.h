@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- 2-D convolution without bias (im2col + sgemm) ---------------------------- */
+/* ---- 2-D convolution without bias --------------------------------------------- */
 
 typedef struct gs_conv_shape {
     int batch;            /* B                                 */
@@ -26,13 +26,34 @@ typedef struct gs_conv_shape {
     int out_h, out_w;     /* filled by gs_conv_shape_init      */
 } gs_conv_shape;
 
+/* How a convolution is computed.  Both algorithms give the same results up to
+ * float rounding (≤ 1e-5 relative, tests/core/test_conv_direct.c).
+ *   IM2COL: im2col + single-threaded sgemm per image (any shape, any CPU);
+ *   DIRECT: direct 3x3 kernels (AVX-512 or AVX2 + FMA, gs_conv_direct.h) for kernel 3,
+ *           pad 1, stride 1 or 2 — the forward, the weight gradient and, for stride 1,
+ *           the input gradient; every other shape or CPU falls back to IM2COL;
+ *   AUTO:   gs_conv_algo_default(). */
+typedef enum gs_conv_algo {
+    GS_CONV_ALGO_AUTO = 0,
+    GS_CONV_ALGO_IM2COL,
+    GS_CONV_ALGO_DIRECT,
+} gs_conv_algo;
+
+/* The algorithm AUTO stands for: GS_CONV=im2col|direct from the environment, read once
+ * (any other value, or unset: DIRECT). */
+gs_conv_algo gs_conv_algo_default(void);
+/* "im2col" or "direct": what `algo` resolves to for this shape on this CPU. */
+const char *gs_conv_algo_name(const gs_conv_shape *s, gs_conv_algo algo);
+
 void   gs_conv_shape_init(gs_conv_shape *s, int batch, int in_c, int in_h, int in_w,
                           int out_c, int kernel, int stride, int pad);
-/* The images of a batch are spread over `threads` OpenMP threads, each running
- * single-threaded sgemm on its own images (BLAS threading is left to the caller to
- * switch off).  The weight gradient is summed per thread and reduced in thread order,
- * so results are deterministic for a given thread count.
- * Floats of scratch that gs_conv2d_forward/backward need for this shape and threads. */
+/* The images of a batch are spread over `threads` OpenMP threads (static contiguous
+ * ranges), each running single-threaded sgemm or a direct kernel on its own images
+ * (BLAS threading is left to the caller to switch off).  The weight gradient is summed
+ * per thread and reduced in thread order, so results are deterministic for a given
+ * thread count.
+ * Floats of scratch that gs_conv2d_forward/backward need for this shape and threads,
+ * whichever algorithm runs. */
 size_t gs_conv2d_workspace_floats(const gs_conv_shape *s, int threads);
 
 /* out (B, O, Ho, Wo) = conv(in (B, C, H, W), w (O, C, K, K)) */
@@ -41,6 +62,13 @@ void gs_conv2d_forward(float *out, const float *in, const float *w,
 /* din (B, C, H, W) = convᵀ(dout);  dw (O, C, K, K) += dout ⋆ in */
 void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
                         const float *w, const gs_conv_shape *s, float *workspace, int threads);
+/* The same with the algorithm chosen by the caller (tests, benches). */
+void gs_conv2d_forward_algo(float *out, const float *in, const float *w,
+                            const gs_conv_shape *s, float *workspace, int threads,
+                            gs_conv_algo algo);
+void gs_conv2d_backward_algo(float *din, float *dw, const float *dout, const float *in,
+                             const float *w, const gs_conv_shape *s, float *workspace,
+                             int threads, gs_conv_algo algo);
 
 /* ---- batch normalization (per channel over B·H·W) ----------------------------- */
 

@@ -1,0 +1,401 @@
+/* gs_conv_direct.c — direct 3x3 convolution (pad 1, stride 1 or 2); see gs_conv_direct.h. */
+#include "gs_conv_direct.h"
+
+#include <immintrin.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Packed planes and grids are sized in multiples of the widest vector (16 floats), so
+ * every kernel reads and writes whole vectors without tails. */
+#define VL_MAX 16
+/* Output channels are rounded up to a multiple of this for the packed weights and the
+ * grids (every kernel's KNO and KWNO divides it); the extra rows are computed with zero
+ * weights and dropped. */
+#define O_ROUND 8
+/* Weight-gradient image groups: enough grid vectors per (channel pair) for the
+ * horizontal sums to be cheap, and a group small enough for L2. */
+#define WGRAD_GROUP_VECTORS 64
+#define WGRAD_GROUP_MAX 16
+#define WGRAD_GROUP_FLOATS (96 * 1024)
+
+typedef struct direct_layout {
+    int stride;
+    int in_h, in_w;       /* H, W of the packed input                                   */
+    int out_h, out_w;     /* Ho, Wo of the output                                       */
+    int pitch;            /* row pitch of the packed planes and of the output grid      */
+    int qlen;             /* grid floats per channel: Ho·pitch rounded up to VL_MAX     */
+    size_t phase;         /* floats per phase plane (stride 2); = plane for stride 1    */
+    size_t plane;         /* floats per packed channel                                  */
+    int tap[9];           /* tap (ky, kx) of grid position q reads packed[q + tap[ky·3+kx]] */
+} direct_layout;
+
+static size_t round_up(size_t n, size_t m)
+{
+    return (n + m - 1) / m * m;
+}
+
+static void layout_init(direct_layout *L, int in_h, int in_w, int stride)
+{
+    L->stride = stride;
+    L->in_h = in_h;
+    L->in_w = in_w;
+    L->out_h = (in_h - 1) / stride + 1;   /* (H + 2·1 − 3) / stride + 1 */
+    L->out_w = (in_w - 1) / stride + 1;
+    if (stride == 1) {
+        L->pitch = in_w + 2;
+        L->qlen = (int)round_up((size_t)L->out_h * L->pitch, VL_MAX);
+        size_t rows = (size_t)(in_h + 2) * L->pitch, reach = (size_t)L->qlen + 2 * L->pitch + 2;
+        L->phase = round_up(rows > reach ? rows : reach, VL_MAX);
+        L->plane = L->phase;
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+                L->tap[ky * 3 + kx] = ky * L->pitch + kx;
+    } else {
+        L->pitch = L->out_w + 1;
+        L->qlen = (int)round_up((size_t)L->out_h * L->pitch, VL_MAX);
+        size_t rows = (size_t)(L->out_h + 1) * L->pitch, reach = (size_t)L->qlen + L->pitch + 1;
+        L->phase = round_up(rows > reach ? rows : reach, VL_MAX);
+        L->plane = 4 * L->phase;
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+                L->tap[ky * 3 + kx] = (int)(((ky & 1) * 2 + (kx & 1)) * L->phase) +
+                                      (ky >> 1) * L->pitch + (kx >> 1);
+    }
+}
+
+/* packed (C, plane) ← image (C, H, W).  Only the positions that hold input values are
+ * written: the caller zeroes the buffer once per call (padding stays zero). */
+static void pack_image(float *restrict packed, const float *restrict img, const direct_layout *L, int C)
+{
+    const int H = L->in_h, W = L->in_w, P = L->pitch;
+    for (int c = 0; c < C; c++) {
+        const float *src = img + (size_t)c * H * W;
+        float *dst = packed + (size_t)c * L->plane;
+        if (L->stride == 1) {
+            for (int y = 0; y < H; y++)
+                memcpy(dst + (size_t)(y + 1) * P + 1, src + (size_t)y * W, sizeof(float) * W);
+            continue;
+        }
+        for (int ry = 0; ry < 2; ry++)
+            for (int rx = 0; rx < 2; rx++) {
+                float *ph = dst + (size_t)(ry * 2 + rx) * L->phase;
+                for (int i = 0; i <= L->out_h; i++) {
+                    int a = 2 * i + ry - 1;
+                    if (a < 0 || a >= H)
+                        continue;
+                    const float *row = src + (size_t)a * W;
+                    float *d = ph + (size_t)i * P;
+                    for (int j = 0; j <= L->out_w; j++) {
+                        int b = 2 * j + rx - 1;
+                        if (b >= 0 && b < W)
+                            d[j] = row[b];
+                    }
+                }
+            }
+    }
+}
+
+/* out (O, Ho, Wo) ← grid (≥O, qlen), dropping the grid columns ox ≥ Wo. */
+static void grid_to_image(float *restrict out, const float *restrict grid, const direct_layout *L, int O)
+{
+    const int Ho = L->out_h, Wo = L->out_w;
+    for (int o = 0; o < O; o++)
+        for (int y = 0; y < Ho; y++)
+            memcpy(out + ((size_t)o * Ho + y) * Wo, grid + (size_t)o * L->qlen + (size_t)y * L->pitch,
+                   sizeof(float) * Wo);
+}
+
+/* grid (≥O, qlen) ← image (O, Ho, Wo); the dropped positions are left as they are
+ * (zeroed once per call by the caller). */
+static void image_to_grid(float *restrict grid, const float *restrict img, const direct_layout *L, int O)
+{
+    const int Ho = L->out_h, Wo = L->out_w;
+    for (int o = 0; o < O; o++)
+        for (int y = 0; y < Ho; y++)
+            memcpy(grid + (size_t)o * L->qlen + (size_t)y * L->pitch, img + ((size_t)o * Ho + y) * Wo,
+                   sizeof(float) * Wo);
+}
+
+/* ---- the kernels, one instance per instruction set ------------------------------- */
+
+__attribute__((target("avx512f"))) static inline float hsum_avx512(__m512 v)
+{
+    return _mm512_reduce_add_ps(v);
+}
+
+__attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+#define KSUF avx512
+#define KTARGET "avx512f,fma"
+#define KVL 16
+#define KNO 4
+#define KNQ 6
+#define KWNO 2
+#define KHSUM(v) hsum_avx512((__m512)(v))
+#include "gs_conv_kernel.h"
+#undef KSUF
+#undef KTARGET
+#undef KVL
+#undef KNO
+#undef KNQ
+#undef KWNO
+#undef KHSUM
+
+#define KSUF avx2
+#define KTARGET "avx2,fma"
+#define KVL 8
+#define KNO 4
+#define KNQ 3
+#define KWNO 1
+#define KHSUM(v) hsum_avx2((__m256)(v))
+#include "gs_conv_kernel.h"
+#undef KSUF
+#undef KTARGET
+#undef KVL
+#undef KNO
+#undef KNQ
+#undef KWNO
+#undef KHSUM
+
+typedef struct direct_kernels {
+    const char *name;
+    int no;     /* output channels per forward tile (packed-weight block) */
+    int wno;    /* output channels per weight-gradient block              */
+    void (*fwd_image)(float *grid, const float *packed, const float *wp, const direct_layout *L,
+                      int C, int O_r);
+    void (*wgrad_group)(float *dwp, const float *packed, const float *doutg, const direct_layout *L,
+                        int G, int C, int O_r);
+} direct_kernels;
+
+static const direct_kernels kernels_avx512 = {"avx512", 4, 2, fwd_image_avx512, wgrad_group_avx512};
+static const direct_kernels kernels_avx2 = {"avx2", 4, 1, fwd_image_avx2, wgrad_group_avx2};
+
+static const direct_kernels *selected;
+static pthread_once_t select_once = PTHREAD_ONCE_INIT;
+
+/* The widest kernel set this CPU runs; GS_CONV_DIRECT_ISA=avx2|none narrows it. */
+static void select_kernels(void)
+{
+    __builtin_cpu_init();
+    const char *want = getenv("GS_CONV_DIRECT_ISA");
+    int allow512 = !want || !strcmp(want, "avx512");
+    int allow2 = !want || !strcmp(want, "avx512") || !strcmp(want, "avx2");
+    if (allow512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"))
+        selected = &kernels_avx512;
+    else if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        selected = &kernels_avx2;
+    else
+        selected = NULL;
+}
+
+static const direct_kernels *kernels(void)
+{
+    pthread_once(&select_once, select_kernels);
+    return selected;
+}
+
+int gs_conv_direct_available(const char **isa)
+{
+    const direct_kernels *k = kernels();
+    if (isa)
+        *isa = k ? k->name : "none";
+    return k != NULL;
+}
+
+int gs_conv_direct_shape_ok(const gs_conv_shape *s)
+{
+    return s->kernel == 3 && s->pad == 1 && (s->stride == 1 || s->stride == 2) &&
+           s->batch > 0 && s->in_c > 0 && s->out_c > 0 && s->in_h > 0 && s->in_w > 0;
+}
+
+/* ---- scratch ------------------------------------------------------------------------ */
+
+static int clamp_threads(int threads, int batch)
+{
+    if (threads < 1)
+        threads = 1;
+    return threads > batch ? batch : threads;
+}
+
+static size_t fwd_shared_floats(int C, int O)
+{
+    return round_up(round_up((size_t)O, O_ROUND) * C * 9, VL_MAX);
+}
+
+static size_t fwd_thread_floats(const direct_layout *L, int C, int O)
+{
+    return (size_t)C * L->plane + round_up((size_t)O, O_ROUND) * L->qlen;
+}
+
+/* Images per weight-gradient group. */
+static int wgrad_group_images(const direct_layout *L, int C, int O, int batch)
+{
+    size_t per_image = (size_t)C * L->plane + round_up((size_t)O, O_ROUND) * L->qlen;
+    int g = (int)((WGRAD_GROUP_VECTORS * VL_MAX + L->qlen - 1) / L->qlen);
+    int fit = (int)(WGRAD_GROUP_FLOATS / per_image);
+    if (g > fit)
+        g = fit;
+    if (g > WGRAD_GROUP_MAX)
+        g = WGRAD_GROUP_MAX;
+    if (g > batch)
+        g = batch;
+    return g < 1 ? 1 : g;
+}
+
+static size_t wgrad_thread_floats(const direct_layout *L, int C, int O, int group)
+{
+    size_t per_image = (size_t)C * L->plane + round_up((size_t)O, O_ROUND) * L->qlen;
+    return (size_t)group * per_image + round_up(round_up((size_t)O, O_ROUND) * C * 9, VL_MAX);
+}
+
+size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)
+{
+    if (!gs_conv_direct_shape_ok(s))
+        return 0;
+    const int C = s->in_c, O = s->out_c;
+    threads = clamp_threads(threads, s->batch);
+    direct_layout L;
+    layout_init(&L, s->in_h, s->in_w, s->stride);
+    size_t fwd = fwd_shared_floats(C, O) + (size_t)threads * fwd_thread_floats(&L, C, O);
+    size_t wgrad = (size_t)threads * wgrad_thread_floats(&L, C, O, wgrad_group_images(&L, C, O, s->batch));
+    size_t need = fwd > wgrad ? fwd : wgrad;
+    if (s->stride == 1) {
+        /* the transposed convolution: dout (O, Ho, Wo) → din (C, H, W), same layout */
+        size_t dgrad = fwd_shared_floats(O, C) + (size_t)threads * fwd_thread_floats(&L, O, C);
+        need = need > dgrad ? need : dgrad;
+    }
+    return need;
+}
+
+/* ---- forward and input gradient ------------------------------------------------------ */
+
+/* out (B, O, Ho, Wo) = conv(in (B, C, H, W)) with weights already packed in wp
+ * (O_r / no, C, 9, no); shared by the forward and the stride-1 input gradient. */
+static void direct_conv(float *out, const float *in, const float *wp, const direct_layout *L,
+                        int batch, int C, int O, float *scratch, int threads,
+                        const direct_kernels *K)
+{
+    const int O_r = (int)round_up((size_t)O, (size_t)K->no);
+    const size_t per_thread = fwd_thread_floats(L, C, O);
+    const size_t in_img = (size_t)C * L->in_h * L->in_w;
+    const size_t out_img = (size_t)O * L->out_h * L->out_w;
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        float *packed = scratch + (size_t)t * per_thread;           /* (C, plane)  */
+        float *grid = packed + (size_t)C * L->plane;                 /* (O_r, qlen) */
+        memset(packed, 0, sizeof(float) * (size_t)C * L->plane);
+        const int first = (int)((long)batch * t / nt), last = (int)((long)batch * (t + 1) / nt);
+        for (int b = first; b < last; b++) {
+            pack_image(packed, in + b * in_img, L, C);
+            K->fwd_image(grid, packed, wp, L, C, O_r);
+            grid_to_image(out + b * out_img, grid, L, O);
+        }
+    }
+}
+
+void gs_conv_direct_forward(float *out, const float *in, const float *w,
+                            const gs_conv_shape *s, float *workspace, int threads)
+{
+    const direct_kernels *K = kernels();
+    const int C = s->in_c, O = s->out_c, no = K->no;
+    const int O_r = (int)round_up((size_t)O, (size_t)no);
+    threads = clamp_threads(threads, s->batch);
+    direct_layout L;
+    layout_init(&L, s->in_h, s->in_w, s->stride);
+
+    /* wp (O_r / no, C, 9, no) ← w (O, C, 3, 3), zero rows for o ≥ O */
+    float *wp = workspace;
+    for (int ob = 0; ob < O_r / no; ob++)
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < 9; k++)
+                for (int j = 0; j < no; j++) {
+                    int o = ob * no + j;
+                    wp[(((size_t)ob * C + c) * 9 + k) * no + j] = o < O ? w[((size_t)o * C + c) * 9 + k] : 0.0f;
+                }
+    direct_conv(out, in, wp, &L, s->batch, C, O, workspace + fwd_shared_floats(C, O), threads, K);
+}
+
+int gs_conv_direct_dgrad(float *din, const float *dout, const float *w,
+                         const gs_conv_shape *s, float *workspace, int threads)
+{
+    if (s->stride != 1)
+        return -1;
+    const direct_kernels *K = kernels();
+    const int C = s->in_c, O = s->out_c, no = K->no;
+    const int C_r = (int)round_up((size_t)C, (size_t)no);
+    threads = clamp_threads(threads, s->batch);
+    /* din (C, H, W) = Σ_o Σ_k w_flip[c][o][k] · dout[o] at tap k: a stride-1 same
+     * convolution of dout (Ho = H, Wo = W) with w_flip[c][o][k] = w[o][c][8 − k]. */
+    direct_layout L;
+    layout_init(&L, s->out_h, s->out_w, 1);
+
+    /* wp (C_r / no, O, 9, no) ← w_flip */
+    float *wp = workspace;
+    for (int cb = 0; cb < C_r / no; cb++)
+        for (int o = 0; o < O; o++)
+            for (int k = 0; k < 9; k++)
+                for (int j = 0; j < no; j++) {
+                    int c = cb * no + j;
+                    wp[(((size_t)cb * O + o) * 9 + k) * no + j] =
+                        c < C ? w[((size_t)o * C + c) * 9 + (8 - k)] : 0.0f;
+                }
+    direct_conv(din, dout, wp, &L, s->batch, O, C, workspace + fwd_shared_floats(O, C), threads, K);
+    return 0;
+}
+
+/* ---- weight gradient ----------------------------------------------------------------- */
+
+void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
+                          const gs_conv_shape *s, float *workspace, int threads)
+{
+    const direct_kernels *K = kernels();
+    const int C = s->in_c, O = s->out_c;
+    const int O_r = (int)round_up((size_t)O, (size_t)K->wno);
+    threads = clamp_threads(threads, s->batch);
+    direct_layout L;
+    layout_init(&L, s->in_h, s->in_w, s->stride);
+    const int group = wgrad_group_images(&L, C, O, s->batch);
+    const size_t per_thread = wgrad_thread_floats(&L, C, O, group);
+    const size_t packed_floats = (size_t)group * C * L.plane;
+    const size_t grid_floats = (size_t)group * O_r * L.qlen;
+    const size_t dw_floats = (size_t)O * C * 9;
+    const size_t in_img = (size_t)C * s->in_h * s->in_w;
+    const size_t out_img = (size_t)O * s->out_h * s->out_w;
+
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        float *packed = workspace + (size_t)t * per_thread;   /* (group, C, plane)    */
+        float *doutg = packed + packed_floats;                 /* (group, O_r, qlen)   */
+        float *dw_part = doutg + grid_floats;                  /* (O_r, C, 9)          */
+        memset(packed, 0, sizeof(float) * (packed_floats + grid_floats));
+        memset(dw_part, 0, sizeof(float) * (size_t)O_r * C * 9);
+        const int first = (int)((long)s->batch * t / nt), last = (int)((long)s->batch * (t + 1) / nt);
+        for (int b0 = first; b0 < last; b0 += group) {
+            const int g_n = last - b0 < group ? last - b0 : group;
+            for (int g = 0; g < g_n; g++) {
+                pack_image(packed + (size_t)g * C * L.plane, in + (b0 + g) * in_img, &L, C);
+                image_to_grid(doutg + (size_t)g * O_r * L.qlen, dout + (b0 + g) * out_img, &L, O);
+            }
+            K->wgrad_group(dw_part, packed, doutg, &L, g_n, C, O_r);
+        }
+#pragma omp barrier
+        /* dw += Σ_u dw_part_u in thread order, each thread a slice of dw; rows o < O of
+         * dw_part (O_r, C, 9) have dw's layout */
+        const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
+        for (int u = 0; u < nt; u++) {
+            const float *part = workspace + (size_t)u * per_thread + packed_floats + grid_floats;
+            for (size_t i = lo; i < hi; i++)
+                dw[i] += part[i];
+        }
+    }
+}

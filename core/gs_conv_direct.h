@@ -1,0 +1,55 @@
+/* gs_conv_direct.h — direct 3x3 convolution (pad 1, stride 1 or 2) on SIMD micro-kernels.
+ *
+ * Internal to core: gs_layers.c dispatches here (see gs_conv_algo in gs_layers.h).
+ *
+ * Layout.  Each input plane (H, W) is copied into a zero-padded, flattened "packed"
+ * plane whose row pitch P is also the row pitch of the output grid:
+ *   - stride 1: P = W + 2, packed[(y + 1)·P + x + 1] = in[y][x];
+ *   - stride 2: four phase planes (row parity ry, column parity rx), P = Wo + 1,
+ *     phase[ry][rx][i·P + j] = in[2i + ry − 1][2j + rx − 1].
+ * Output position q = oy·P + ox of the grid then reads tap k = (ky, kx) at
+ * packed[q + tap[k]] with a constant offset tap[k], so one output-grid vector is nine
+ * unaligned loads with no bounds checks; grid columns ox ≥ Wo are computed and dropped.
+ *
+ * Kernels: AVX-512 (avx512f + fma) or AVX2 + FMA, picked once at run time with
+ * __builtin_cpu_supports; gs_conv_direct_available() is 0 on other CPUs and the caller
+ * keeps its im2col path.
+ *
+ * Threads: images are split into static contiguous ranges, one per OpenMP thread; the
+ * weight gradient is summed per thread (in a fixed order) and the partials are reduced
+ * in thread order, so results are identical run to run for a given thread count.
+ */
+#ifndef GS_CONV_DIRECT_H
+#define GS_CONV_DIRECT_H
+
+#include <stddef.h>
+
+#include "gs_layers.h"
+
+/* 1 if this CPU has a direct kernel (AVX-512 or AVX2 + FMA) and GS_CONV_DIRECT_ISA
+ * does not switch it off; the name of the kernel set in *isa (may be NULL):
+ * "avx512", "avx2" or "none". */
+int gs_conv_direct_available(const char **isa);
+
+/* 1 if the shape is one the direct kernels handle: kernel 3, pad 1, stride 1 or 2. */
+int gs_conv_direct_shape_ok(const gs_conv_shape *s);
+
+/* Floats of scratch that gs_conv_direct_forward/backward need (0 if !shape_ok). */
+size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads);
+
+/* out (B, O, Ho, Wo) = conv(in (B, C, H, W), w (O, C, 3, 3)).
+ * Requires gs_conv_direct_available() and gs_conv_direct_shape_ok(s). */
+void gs_conv_direct_forward(float *out, const float *in, const float *w,
+                            const gs_conv_shape *s, float *workspace, int threads);
+
+/* dw (O, C, 3, 3) += dout ⋆ in  (the weight gradient, accumulated). */
+void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
+                          const gs_conv_shape *s, float *workspace, int threads);
+
+/* din (B, C, H, W) = convᵀ(dout (B, O, Ho, Wo)), overwritten.  Stride 1 only (the
+ * convolution of dout with the transposed, flipped kernel); returns 0 if done, −1 if
+ * the shape is not stride 1 (then nothing is written). */
+int gs_conv_direct_dgrad(float *din, const float *dout, const float *w,
+                         const gs_conv_shape *s, float *workspace, int threads);
+
+#endif

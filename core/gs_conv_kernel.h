@@ -1,0 +1,145 @@
+/* gs_conv_kernel.h — the micro-kernels of the direct 3x3 convolution, written once with
+ * GCC vector extensions and instantiated per instruction set by gs_conv_direct.c:
+ *
+ *   #define KSUF     avx512              suffix of the generated names
+ *   #define KTARGET  "avx512f,fma"       __attribute__((target(...)))
+ *   #define KVL      16                  floats per vector
+ *   #define KNO      4                   output channels per forward tile
+ *   #define KNQ      6                   grid vectors per forward tile (KNO·KNQ accumulators)
+ *   #define KWNO     2                   output channels per weight-gradient block (KWNO·9 accumulators)
+ *   #define KHSUM(v) ...                 horizontal sum of one vector, fixed order
+ *   #include "gs_conv_kernel.h"
+ *
+ * It defines (see gs_conv_direct.c for direct_layout and the packed layouts):
+ *   fwd_image_<KSUF>(grid, packed, wp, L, C, O_r)
+ *       grid (O_r, qlen) = Σ_c Σ_k wp[ob][c][k][o'] · packed[c][q + tap[k]]
+ *       packed (C, plane); wp (O_r / KNO, C, 9, KNO); O_r a multiple of KNO.
+ *   wgrad_group_<KSUF>(dwp, packed, doutg, L, G, C, O_r)
+ *       dwp (O_r, C, 9) += Σ_g Σ_q doutg[g][o][q] · packed[g][c][q + tap[k]]
+ *       packed (G, C, plane); doutg (G, O_r, qlen) with zeros at dropped grid positions;
+ *       O_r a multiple of KWNO.
+ */
+
+#define KCAT2(a, b) a##_##b
+#define KCAT(a, b) KCAT2(a, b)
+#define KF(name) KCAT(name, KSUF)
+
+typedef float KF(vf) __attribute__((vector_size(KVL * 4)));
+typedef float KF(vfu) __attribute__((vector_size(KVL * 4), aligned(4), may_alias));
+
+/* grid rows ob·KNO … +KNO, vectors v0 … v0+nq: one register tile over all C channels. */
+__attribute__((target(KTARGET), always_inline)) static inline void
+KF(fwd_tile)(float *restrict grid, size_t qlen, const float *restrict packed, size_t plane,
+             const float *restrict wp, int C, const int *restrict tap, int v0, const int nq)
+{
+    typedef KF(vf) vf;
+    typedef KF(vfu) vfu;
+    const int n = nq < KNQ ? nq : KNQ;
+    vf acc[KNO][KNQ];
+    for (int o = 0; o < KNO; o++)
+        for (int j = 0; j < n; j++)
+            acc[o][j] = (vf){0};
+    const int t0 = tap[0], t1 = tap[1], t2 = tap[2], t3 = tap[3], t4 = tap[4];
+    const int t5 = tap[5], t6 = tap[6], t7 = tap[7], t8 = tap[8];
+    const int taps[9] = {t0, t1, t2, t3, t4, t5, t6, t7, t8};
+    for (int c = 0; c < C; c++) {
+        const float *pc = packed + (size_t)c * plane + (size_t)v0 * KVL;
+        const float *wc = wp + (size_t)c * 9 * KNO;
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; k++) {
+            vf x[KNQ];
+            for (int j = 0; j < n; j++)
+                x[j] = *(const vfu *)(pc + taps[k] + j * KVL);
+            for (int o = 0; o < KNO; o++) {
+                const float wv = wc[k * KNO + o];
+                for (int j = 0; j < n; j++)
+                    acc[o][j] += x[j] * wv;
+            }
+        }
+    }
+    for (int o = 0; o < KNO; o++)
+        for (int j = 0; j < n; j++)
+            *(vfu *)(grid + (size_t)o * qlen + (size_t)(v0 + j) * KVL) = acc[o][j];
+}
+
+__attribute__((target(KTARGET))) static void
+KF(fwd_image)(float *restrict grid, const float *restrict packed, const float *restrict wp,
+              const direct_layout *L, int C, int O_r)
+{
+    const int nv = L->qlen / KVL;
+    const size_t qlen = (size_t)L->qlen;
+    for (int v0 = 0; v0 < nv; v0 += KNQ) {
+        const int nq = nv - v0 < KNQ ? nv - v0 : KNQ;
+        for (int ob = 0; ob < O_r / KNO; ob++) {
+            float *g = grid + (size_t)ob * KNO * qlen;
+            const float *w = wp + (size_t)ob * C * 9 * KNO;
+            switch (nq) {
+#define KFWD_CASE(N) \
+            case N: \
+                KF(fwd_tile)(g, qlen, packed, L->plane, w, C, L->tap, v0, N); \
+                break;
+            KFWD_CASE(1)
+#if KNQ >= 2
+            KFWD_CASE(2)
+#endif
+#if KNQ >= 3
+            KFWD_CASE(3)
+#endif
+#if KNQ >= 4
+            KFWD_CASE(4)
+#endif
+#if KNQ >= 5
+            KFWD_CASE(5)
+#endif
+#if KNQ >= 6
+            KFWD_CASE(6)
+#endif
+#undef KFWD_CASE
+            default:
+                break;
+            }
+        }
+    }
+}
+
+__attribute__((target(KTARGET))) static void
+KF(wgrad_group)(float *restrict dwp, const float *restrict packed, const float *restrict doutg,
+                const direct_layout *L, int G, int C, int O_r)
+{
+    typedef KF(vf) vf;
+    typedef KF(vfu) vfu;
+    const int nv = L->qlen / KVL;
+    const size_t qlen = (size_t)L->qlen, plane = L->plane;
+    const int taps[9] = {L->tap[0], L->tap[1], L->tap[2], L->tap[3], L->tap[4],
+                         L->tap[5], L->tap[6], L->tap[7], L->tap[8]};
+    for (int ob = 0; ob < O_r / KWNO; ob++) {
+        for (int c = 0; c < C; c++) {
+            vf acc[KWNO][9];
+            for (int o = 0; o < KWNO; o++)
+                for (int k = 0; k < 9; k++)
+                    acc[o][k] = (vf){0};
+            for (int g = 0; g < G; g++) {
+                const float *pc = packed + ((size_t)g * C + c) * plane;
+                const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * qlen;
+                for (int v = 0; v < nv; v++) {
+                    vf d[KWNO];
+                    for (int o = 0; o < KWNO; o++)
+                        d[o] = *(const vfu *)(dg + (size_t)o * qlen + (size_t)v * KVL);
+#pragma GCC unroll 9
+                    for (int k = 0; k < 9; k++) {
+                        const vf x = *(const vfu *)(pc + taps[k] + (size_t)v * KVL);
+                        for (int o = 0; o < KWNO; o++)
+                            acc[o][k] += d[o] * x;
+                    }
+                }
+            }
+            for (int o = 0; o < KWNO; o++)
+                for (int k = 0; k < 9; k++)
+                    dwp[(((size_t)ob * KWNO + o) * C + c) * 9 + k] += KHSUM(acc[o][k]);
+        }
+    }
+}
+
+#undef KF
+#undef KCAT
+#undef KCAT2
