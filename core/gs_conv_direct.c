@@ -10,10 +10,10 @@
 /* Packed planes and grids are sized in multiples of the widest vector (16 floats), so
  * every kernel reads and writes whole vectors without tails. */
 #define VL_MAX 16
-/* Output channels are rounded up to a multiple of this for the packed weights and the
- * grids (every kernel's KNO and KWNO divides it); the extra rows are computed with zero
- * weights and dropped. */
-#define O_ROUND 8
+/* Output channels are rounded up to a multiple of a kernel's KNO (KWNO) for the packed
+ * weights and the grids; the extra rows are computed with zero weights (zero dout) and
+ * dropped.  Scratch is sized for the largest rounding, O + O_SLACK rows (KNO, KWNO ≤ 8). */
+#define O_SLACK 7
 /* Weight-gradient image groups: enough grid vectors per (channel pair) for the
  * horizontal sums to be cheap, and a group small enough for L2. */
 #define WGRAD_GROUP_VECTORS 64
@@ -139,6 +139,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #define KNO 4
 #define KNQ 6
 #define KWNO 2
+#define KWKY 3
 #define KHSUM(v) hsum_avx512((__m512)(v))
 #include "gs_conv_kernel.h"
 #undef KSUF
@@ -147,6 +148,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #undef KNO
 #undef KNQ
 #undef KWNO
+#undef KWKY
 #undef KHSUM
 
 #define KSUF avx2
@@ -154,7 +156,8 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #define KVL 8
 #define KNO 4
 #define KNQ 3
-#define KWNO 1
+#define KWNO 3
+#define KWKY 1
 #define KHSUM(v) hsum_avx2((__m256)(v))
 #include "gs_conv_kernel.h"
 #undef KSUF
@@ -163,6 +166,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #undef KNO
 #undef KNQ
 #undef KWNO
+#undef KWKY
 #undef KHSUM
 
 typedef struct direct_kernels {
@@ -176,7 +180,7 @@ typedef struct direct_kernels {
 } direct_kernels;
 
 static const direct_kernels kernels_avx512 = {"avx512", 4, 2, fwd_image_avx512, wgrad_group_avx512};
-static const direct_kernels kernels_avx2 = {"avx2", 4, 1, fwd_image_avx2, wgrad_group_avx2};
+static const direct_kernels kernels_avx2 = {"avx2", 4, 3, fwd_image_avx2, wgrad_group_avx2};
 
 static const direct_kernels *selected;
 static pthread_once_t select_once = PTHREAD_ONCE_INIT;
@@ -227,18 +231,18 @@ static int clamp_threads(int threads, int batch)
 
 static size_t fwd_shared_floats(int C, int O)
 {
-    return round_up(round_up((size_t)O, O_ROUND) * C * 9, VL_MAX);
+    return round_up(((size_t)O + O_SLACK) * C * 9, VL_MAX);
 }
 
 static size_t fwd_thread_floats(const direct_layout *L, int C, int O)
 {
-    return (size_t)C * L->plane + round_up((size_t)O, O_ROUND) * L->qlen;
+    return (size_t)C * L->plane + ((size_t)O + O_SLACK) * L->qlen;
 }
 
 /* Images per weight-gradient group. */
 static int wgrad_group_images(const direct_layout *L, int C, int O, int batch)
 {
-    size_t per_image = (size_t)C * L->plane + round_up((size_t)O, O_ROUND) * L->qlen;
+    size_t per_image = (size_t)C * L->plane + ((size_t)O + O_SLACK) * L->qlen;
     int g = (int)((WGRAD_GROUP_VECTORS * VL_MAX + L->qlen - 1) / L->qlen);
     int fit = (int)(WGRAD_GROUP_FLOATS / per_image);
     if (g > fit)
@@ -252,8 +256,8 @@ static int wgrad_group_images(const direct_layout *L, int C, int O, int batch)
 
 static size_t wgrad_thread_floats(const direct_layout *L, int C, int O, int group)
 {
-    size_t per_image = (size_t)C * L->plane + round_up((size_t)O, O_ROUND) * L->qlen;
-    return (size_t)group * per_image + round_up(round_up((size_t)O, O_ROUND) * C * 9, VL_MAX);
+    size_t per_image = (size_t)C * L->plane + ((size_t)O + O_SLACK) * L->qlen;
+    return (size_t)group * per_image + round_up(((size_t)O + O_SLACK) * C * 9, VL_MAX);
 }
 
 size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)

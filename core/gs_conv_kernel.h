@@ -6,7 +6,8 @@
  *   #define KVL      16                  floats per vector
  *   #define KNO      4                   output channels per forward tile
  *   #define KNQ      6                   grid vectors per forward tile (KNO·KNQ accumulators)
- *   #define KWNO     2                   output channels per weight-gradient block (KWNO·9 accumulators)
+ *   #define KWNO     2                   output channels per weight-gradient pass
+ *   #define KWKY     3                   kernel rows per weight-gradient pass (KWNO·KWKY·3 accumulators)
  *   #define KHSUM(v) ...                 horizontal sum of one vector, fixed order
  *   #include "gs_conv_kernel.h"
  *
@@ -102,6 +103,8 @@ KF(fwd_image)(float *restrict grid, const float *restrict packed, const float *r
     }
 }
 
+/* One pass per (block of KWNO output channels, input channel, KWKY kernel rows):
+ * KWNO·KWKY·3 accumulators, each grid vector of dout loaded once per pass. */
 __attribute__((target(KTARGET))) static void
 KF(wgrad_group)(float *restrict dwp, const float *restrict packed, const float *restrict doutg,
                 const direct_layout *L, int G, int C, int O_r)
@@ -110,32 +113,35 @@ KF(wgrad_group)(float *restrict dwp, const float *restrict packed, const float *
     typedef KF(vfu) vfu;
     const int nv = L->qlen / KVL;
     const size_t qlen = (size_t)L->qlen, plane = L->plane;
-    const int taps[9] = {L->tap[0], L->tap[1], L->tap[2], L->tap[3], L->tap[4],
-                         L->tap[5], L->tap[6], L->tap[7], L->tap[8]};
     for (int ob = 0; ob < O_r / KWNO; ob++) {
         for (int c = 0; c < C; c++) {
-            vf acc[KWNO][9];
-            for (int o = 0; o < KWNO; o++)
-                for (int k = 0; k < 9; k++)
-                    acc[o][k] = (vf){0};
-            for (int g = 0; g < G; g++) {
-                const float *pc = packed + ((size_t)g * C + c) * plane;
-                const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * qlen;
-                for (int v = 0; v < nv; v++) {
-                    vf d[KWNO];
-                    for (int o = 0; o < KWNO; o++)
-                        d[o] = *(const vfu *)(dg + (size_t)o * qlen + (size_t)v * KVL);
-#pragma GCC unroll 9
-                    for (int k = 0; k < 9; k++) {
-                        const vf x = *(const vfu *)(pc + taps[k] + (size_t)v * KVL);
+            for (int ky0 = 0; ky0 < 3; ky0 += KWKY) {
+                int taps[KWKY * 3];
+                for (int k = 0; k < KWKY * 3; k++)
+                    taps[k] = L->tap[ky0 * 3 + k];
+                vf acc[KWNO][KWKY * 3];
+                for (int o = 0; o < KWNO; o++)
+                    for (int k = 0; k < KWKY * 3; k++)
+                        acc[o][k] = (vf){0};
+                for (int g = 0; g < G; g++) {
+                    const float *pc = packed + ((size_t)g * C + c) * plane;
+                    const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * qlen;
+                    for (int v = 0; v < nv; v++) {
+                        vf d[KWNO];
                         for (int o = 0; o < KWNO; o++)
-                            acc[o][k] += d[o] * x;
+                            d[o] = *(const vfu *)(dg + (size_t)o * qlen + (size_t)v * KVL);
+#pragma GCC unroll 9
+                        for (int k = 0; k < KWKY * 3; k++) {
+                            const vf x = *(const vfu *)(pc + taps[k] + (size_t)v * KVL);
+                            for (int o = 0; o < KWNO; o++)
+                                acc[o][k] += d[o] * x;
+                        }
                     }
                 }
+                for (int o = 0; o < KWNO; o++)
+                    for (int k = 0; k < KWKY * 3; k++)
+                        dwp[(((size_t)ob * KWNO + o) * C + c) * 9 + ky0 * 3 + k] += KHSUM(acc[o][k]);
             }
-            for (int o = 0; o < KWNO; o++)
-                for (int k = 0; k < 9; k++)
-                    dwp[(((size_t)ob * KWNO + o) * C + c) * 9 + k] += KHSUM(acc[o][k]);
         }
     }
 }
