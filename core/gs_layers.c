@@ -325,6 +325,71 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
 
 /* ---- batch normalization --------------------------------------------------------- */
 
+/* Plane reductions for batch norm: 16 float partial sums per plane (the compiler
+ * vectorizes them without reassociating anything), added in a fixed order in double.
+ * Each partial sums at most n/16 terms of one (b, c) plane. */
+#define BN_LANES 16
+
+/* Σ x */
+static double plane_sum(const float *x, int n)
+{
+    float part[BN_LANES] = {0};
+    int i = 0;
+    for (; i + BN_LANES <= n; i += BN_LANES)
+        for (int j = 0; j < BN_LANES; j++)
+            part[j] += x[i + j];
+    double s = 0.0;
+    for (; i < n; i++)
+        s += x[i];
+    for (int j = 0; j < BN_LANES; j++)
+        s += part[j];
+    return s;
+}
+
+/* Σ (x − mean)² */
+static double plane_sumsq(const float *x, float mean, int n)
+{
+    float part[BN_LANES] = {0};
+    int i = 0;
+    for (; i + BN_LANES <= n; i += BN_LANES)
+        for (int j = 0; j < BN_LANES; j++) {
+            float d = x[i + j] - mean;
+            part[j] += d * d;
+        }
+    double s = 0.0;
+    for (; i < n; i++) {
+        double d = (double)x[i] - mean;
+        s += d * d;
+    }
+    for (int j = 0; j < BN_LANES; j++)
+        s += part[j];
+    return s;
+}
+
+/* Σ dy and Σ dy·(x − mean) */
+static void plane_sum_dy(const float *dy, const float *x, float mean, int n, double *sum_dy,
+                         double *sum_dy_xc)
+{
+    float p_dy[BN_LANES] = {0}, p_dyx[BN_LANES] = {0};
+    int i = 0;
+    for (; i + BN_LANES <= n; i += BN_LANES)
+        for (int j = 0; j < BN_LANES; j++) {
+            p_dy[j] += dy[i + j];
+            p_dyx[j] += dy[i + j] * (x[i + j] - mean);
+        }
+    double a = 0.0, b = 0.0;
+    for (; i < n; i++) {
+        a += dy[i];
+        b += (double)dy[i] * ((double)x[i] - mean);
+    }
+    for (int j = 0; j < BN_LANES; j++) {
+        a += p_dy[j];
+        b += p_dyx[j];
+    }
+    *sum_dy += a;
+    *sum_dy_xc += b;
+}
+
 void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd,
                                 float *running_mean, float *running_var,
                                 const float *in, const float *gamma, const float *beta,
@@ -334,19 +399,11 @@ void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         double sum = 0.0, sumsq = 0.0;
-        for (int b = 0; b < B; b++) {
-            const float *x = in + ((size_t)b * C + c) * HW;
-            for (int i = 0; i < HW; i++)
-                sum += x[i];
-        }
+        for (int b = 0; b < B; b++)
+            sum += plane_sum(in + ((size_t)b * C + c) * HW, HW);
         double mean = sum / n;
-        for (int b = 0; b < B; b++) {
-            const float *x = in + ((size_t)b * C + c) * HW;
-            for (int i = 0; i < HW; i++) {
-                double d = x[i] - mean;
-                sumsq += d * d;
-            }
-        }
+        for (int b = 0; b < B; b++)
+            sumsq += plane_sumsq(in + ((size_t)b * C + c) * HW, (float)mean, HW);
         double var = sumsq / n;                        /* population variance */
         double invstd = 1.0 / sqrt(var + eps);
         save_mean[c] = (float)mean;
@@ -392,15 +449,11 @@ void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float 
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         const double mean = save_mean[c], invstd = save_invstd[c];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (int b = 0; b < B; b++) {
-            const float *x = in + ((size_t)b * C + c) * HW;
-            const float *dy = dout + ((size_t)b * C + c) * HW;
-            for (int i = 0; i < HW; i++) {
-                sum_dy += dy[i];
-                sum_dy_xhat += dy[i] * (x[i] - mean) * invstd;
-            }
-        }
+        double sum_dy = 0.0, sum_dy_xc = 0.0;
+        for (int b = 0; b < B; b++)
+            plane_sum_dy(dout + ((size_t)b * C + c) * HW, in + ((size_t)b * C + c) * HW,
+                         save_mean[c], HW, &sum_dy, &sum_dy_xc);
+        const double sum_dy_xhat = sum_dy_xc * invstd;
         dgamma[c] += (float)sum_dy_xhat;
         dbeta[c] += (float)sum_dy;
         if (!din)
