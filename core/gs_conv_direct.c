@@ -25,7 +25,7 @@ typedef struct direct_layout {
     int in_h, in_w;       /* H, W of the packed input                                   */
     int out_h, out_w;     /* Ho, Wo of the output                                       */
     int pitch;            /* row pitch of the packed planes and of the output grid      */
-    int qlen;             /* grid floats per channel: Ho·pitch rounded up to VL_MAX     */
+    int qlen;             /* grid floats per channel: Ho·pitch rounded up to the vector */
     size_t phase;         /* floats per phase plane (stride 2); = plane for stride 1    */
     size_t plane;         /* floats per packed channel                                  */
     int tap[9];           /* tap (ky, kx) of grid position q reads packed[q + tap[ky·3+kx]] */
@@ -36,7 +36,9 @@ static size_t round_up(size_t n, size_t m)
     return (n + m - 1) / m * m;
 }
 
-static void layout_init(direct_layout *L, int in_h, int in_w, int stride)
+/* vl: the kernel's vector length (grid rounding); VL_MAX gives an upper bound of
+ * every size, for the scratch sizes. */
+static void layout_init(direct_layout *L, int in_h, int in_w, int stride, int vl)
 {
     L->stride = stride;
     L->in_h = in_h;
@@ -44,8 +46,9 @@ static void layout_init(direct_layout *L, int in_h, int in_w, int stride)
     L->out_h = (in_h - 1) / stride + 1;   /* (H + 2·1 − 3) / stride + 1 */
     L->out_w = (in_w - 1) / stride + 1;
     if (stride == 1) {
-        L->pitch = in_w + 2;
-        L->qlen = (int)round_up((size_t)L->out_h * L->pitch, VL_MAX);
+        /* pitch W + 1: the right padding column of row y is the left one of row y + 1 */
+        L->pitch = in_w + 1;
+        L->qlen = (int)round_up((size_t)L->out_h * L->pitch, vl);
         size_t rows = (size_t)(in_h + 2) * L->pitch, reach = (size_t)L->qlen + 2 * L->pitch + 2;
         L->phase = round_up(rows > reach ? rows : reach, VL_MAX);
         L->plane = L->phase;
@@ -54,7 +57,7 @@ static void layout_init(direct_layout *L, int in_h, int in_w, int stride)
                 L->tap[ky * 3 + kx] = ky * L->pitch + kx;
     } else {
         L->pitch = L->out_w + 1;
-        L->qlen = (int)round_up((size_t)L->out_h * L->pitch, VL_MAX);
+        L->qlen = (int)round_up((size_t)L->out_h * L->pitch, vl);
         size_t rows = (size_t)(L->out_h + 1) * L->pitch, reach = (size_t)L->qlen + L->pitch + 1;
         L->phase = round_up(rows > reach ? rows : reach, VL_MAX);
         L->plane = 4 * L->phase;
@@ -85,13 +88,15 @@ static void pack_image(float *restrict packed, const float *restrict img, const 
                     int a = 2 * i + ry - 1;
                     if (a < 0 || a >= H)
                         continue;
+                    /* columns b = 2j + rx − 1 inside [0, W): j in [j_lo, j_hi) */
                     const float *row = src + (size_t)a * W;
                     float *d = ph + (size_t)i * P;
-                    for (int j = 0; j <= L->out_w; j++) {
-                        int b = 2 * j + rx - 1;
-                        if (b >= 0 && b < W)
-                            d[j] = row[b];
-                    }
+                    const int j_lo = rx == 0 ? 1 : 0;
+                    int j_hi = (W + 2 - rx) / 2;
+                    if (j_hi > L->out_w + 1)
+                        j_hi = L->out_w + 1;
+                    for (int j = j_lo; j < j_hi; j++)
+                        d[j] = row[2 * j + rx - 1];
                 }
             }
     }
@@ -171,6 +176,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 
 typedef struct direct_kernels {
     const char *name;
+    int vl;     /* floats per vector                                      */
     int no;     /* output channels per forward tile (packed-weight block) */
     int wno;    /* output channels per weight-gradient block              */
     void (*fwd_image)(float *grid, const float *packed, const float *wp, const direct_layout *L,
@@ -179,8 +185,8 @@ typedef struct direct_kernels {
                         int G, int C, int O_r);
 } direct_kernels;
 
-static const direct_kernels kernels_avx512 = {"avx512", 4, 2, fwd_image_avx512, wgrad_group_avx512};
-static const direct_kernels kernels_avx2 = {"avx2", 4, 3, fwd_image_avx2, wgrad_group_avx2};
+static const direct_kernels kernels_avx512 = {"avx512", 16, 4, 2, fwd_image_avx512, wgrad_group_avx512};
+static const direct_kernels kernels_avx2 = {"avx2", 8, 4, 3, fwd_image_avx2, wgrad_group_avx2};
 
 static const direct_kernels *selected;
 static pthread_once_t select_once = PTHREAD_ONCE_INIT;
@@ -267,7 +273,7 @@ size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)
     const int C = s->in_c, O = s->out_c;
     threads = clamp_threads(threads, s->batch);
     direct_layout L;
-    layout_init(&L, s->in_h, s->in_w, s->stride);
+    layout_init(&L, s->in_h, s->in_w, s->stride, VL_MAX);
     size_t fwd = fwd_shared_floats(C, O) + (size_t)threads * fwd_thread_floats(&L, C, O);
     size_t wgrad = (size_t)threads * wgrad_thread_floats(&L, C, O, wgrad_group_images(&L, C, O, s->batch));
     size_t need = fwd > wgrad ? fwd : wgrad;
@@ -314,7 +320,7 @@ void gs_conv_direct_forward(float *out, const float *in, const float *w,
     const int O_r = (int)round_up((size_t)O, (size_t)no);
     threads = clamp_threads(threads, s->batch);
     direct_layout L;
-    layout_init(&L, s->in_h, s->in_w, s->stride);
+    layout_init(&L, s->in_h, s->in_w, s->stride, K->vl);
 
     /* wp (O_r / no, C, 9, no) ← w (O, C, 3, 3), zero rows for o ≥ O */
     float *wp = workspace;
@@ -340,7 +346,7 @@ int gs_conv_direct_dgrad(float *din, const float *dout, const float *w,
     /* din (C, H, W) = Σ_o Σ_k w_flip[c][o][k] · dout[o] at tap k: a stride-1 same
      * convolution of dout (Ho = H, Wo = W) with w_flip[c][o][k] = w[o][c][8 − k]. */
     direct_layout L;
-    layout_init(&L, s->out_h, s->out_w, 1);
+    layout_init(&L, s->out_h, s->out_w, 1, K->vl);
 
     /* wp (C_r / no, O, 9, no) ← w_flip */
     float *wp = workspace;
@@ -366,9 +372,12 @@ void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
     const int O_r = (int)round_up((size_t)O, (size_t)K->wno);
     threads = clamp_threads(threads, s->batch);
     direct_layout L;
-    layout_init(&L, s->in_h, s->in_w, s->stride);
-    const int group = wgrad_group_images(&L, C, O, s->batch);
-    const size_t per_thread = wgrad_thread_floats(&L, C, O, group);
+    layout_init(&L, s->in_h, s->in_w, s->stride, K->vl);
+    /* the group and the per-thread scratch as sized by gs_conv_direct_workspace_floats */
+    direct_layout L_max;
+    layout_init(&L_max, s->in_h, s->in_w, s->stride, VL_MAX);
+    const int group = wgrad_group_images(&L_max, C, O, s->batch);
+    const size_t per_thread = wgrad_thread_floats(&L_max, C, O, group);
     const size_t packed_floats = (size_t)group * C * L.plane;
     const size_t grid_floats = (size_t)group * O_r * L.qlen;
     const size_t dw_floats = (size_t)O * C * 9;

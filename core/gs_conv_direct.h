@@ -4,7 +4,8 @@
  *
  * Layout.  Each input plane (H, W) is copied into a zero-padded, flattened "packed"
  * plane whose row pitch P is also the row pitch of the output grid:
- *   - stride 1: P = W + 2, packed[(y + 1)·P + x + 1] = in[y][x];
+ *   - stride 1: P = W + 1, packed[(y + 1)·P + x + 1] = in[y][x] (the right padding
+ *     column of one row is the left padding column of the next);
  *   - stride 2: four phase planes (row parity ry, column parity rx), P = Wo + 1,
  *     phase[ry][rx][i·P + j] = in[2i + ry − 1][2j + rx − 1].
  * Output position q = oy·P + ox of the grid then reads tap k = (ky, kx) at
