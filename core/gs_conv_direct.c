@@ -112,14 +112,15 @@ static void grid_to_image(float *restrict out, const float *restrict grid, const
                    sizeof(float) * Wo);
 }
 
-/* grid (≥O, qlen) ← image (O, Ho, Wo); the dropped positions are left as they are
- * (zeroed once per call by the caller). */
-static void image_to_grid(float *restrict grid, const float *restrict img, const direct_layout *L, int O)
+/* grid (≥O, channel_floats) ← image (O, Ho, Wo) at pitch L->pitch; the dropped
+ * positions are left as they are (zeroed once per call by the caller). */
+static void image_to_grid(float *restrict grid, const float *restrict img, const direct_layout *L, int O,
+                          size_t channel_floats)
 {
     const int Ho = L->out_h, Wo = L->out_w;
     for (int o = 0; o < O; o++)
         for (int y = 0; y < Ho; y++)
-            memcpy(grid + (size_t)o * L->qlen + (size_t)y * L->pitch, img + ((size_t)o * Ho + y) * Wo,
+            memcpy(grid + (size_t)o * channel_floats + (size_t)y * L->pitch, img + ((size_t)o * Ho + y) * Wo,
                    sizeof(float) * Wo);
 }
 
@@ -179,8 +180,8 @@ typedef struct direct_kernels {
     int vl;     /* floats per vector                                      */
     int no;     /* output channels per forward tile (packed-weight block) */
     int wno;    /* output channels per weight-gradient block              */
-    void (*fwd_image)(float *grid, const float *packed, const float *wp, const direct_layout *L,
-                      int C, int O_r);
+    void (*fwd_image)(float *grid, const float *packed, const float *wp, const int *taps, int ntap,
+                      size_t plane, size_t qlen, int C, int O_r);
     void (*wgrad_group)(float *dwp, const float *packed, const float *doutg, const direct_layout *L,
                         int G, int C, int O_r);
 } direct_kernels;
@@ -266,6 +267,28 @@ static size_t wgrad_thread_floats(const direct_layout *L, int C, int O, int grou
     return (size_t)group * per_image + round_up(((size_t)O + O_SLACK) * C * 9, VL_MAX);
 }
 
+/* The stride-2 input gradient splits din into its four phases (row parity py, column
+ * parity px); phase (py, px) is a convolution of dout with the taps whose ky ≡ py + 1
+ * and kx ≡ px + 1 (mod 2):
+ *   din[c][2i + py][2j + px] = Σ_o Σ_taps w[o][c][ky][kx] · dout[o][i + dy][j + dx]
+ * with (ky, dy) ∈ {(1, 0)} for py = 0 and {(0, 1), (2, 0)} for py = 1 (kx, dx alike).
+ * dout is packed with pitch Wo + 1 and zeros at ox = Wo and oy = Ho; the grid has
+ * the same pitch and Ho rows (every phase has at most Ho rows and Wo columns). */
+static void dgrad2_layout(direct_layout *D, int Ho, int Wo, int vl)
+{
+    memset(D, 0, sizeof *D);
+    D->stride = 0;   /* not a packed input: only pitch, qlen and plane are used */
+    D->in_h = Ho;
+    D->in_w = Wo;
+    D->out_h = Ho;
+    D->out_w = Wo;
+    D->pitch = Wo + 1;
+    D->qlen = (int)round_up((size_t)Ho * D->pitch, vl);
+    size_t rows = (size_t)(Ho + 1) * D->pitch, reach = (size_t)D->qlen + D->pitch + 1;
+    D->phase = round_up(rows > reach ? rows : reach, VL_MAX);
+    D->plane = D->phase;
+}
+
 size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)
 {
     if (!gs_conv_direct_shape_ok(s))
@@ -277,12 +300,16 @@ size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)
     size_t fwd = fwd_shared_floats(C, O) + (size_t)threads * fwd_thread_floats(&L, C, O);
     size_t wgrad = (size_t)threads * wgrad_thread_floats(&L, C, O, wgrad_group_images(&L, C, O, s->batch));
     size_t need = fwd > wgrad ? fwd : wgrad;
+    size_t dgrad;
     if (s->stride == 1) {
         /* the transposed convolution: dout (O, Ho, Wo) → din (C, H, W), same layout */
-        size_t dgrad = fwd_shared_floats(O, C) + (size_t)threads * fwd_thread_floats(&L, O, C);
-        need = need > dgrad ? need : dgrad;
+        dgrad = fwd_shared_floats(O, C) + (size_t)threads * fwd_thread_floats(&L, O, C);
+    } else {
+        direct_layout D;
+        dgrad2_layout(&D, s->out_h, s->out_w, VL_MAX);
+        dgrad = fwd_shared_floats(O, C) + (size_t)threads * fwd_thread_floats(&D, O, C);
     }
-    return need;
+    return need > dgrad ? need : dgrad;
 }
 
 /* ---- forward and input gradient ------------------------------------------------------ */
@@ -306,7 +333,7 @@ static void direct_conv(float *out, const float *in, const float *wp, const dire
         const int first = (int)((long)batch * t / nt), last = (int)((long)batch * (t + 1) / nt);
         for (int b = first; b < last; b++) {
             pack_image(packed, in + b * in_img, L, C);
-            K->fwd_image(grid, packed, wp, L, C, O_r);
+            K->fwd_image(grid, packed, wp, L->tap, 9, L->plane, (size_t)L->qlen, C, O_r);
             grid_to_image(out + b * out_img, grid, L, O);
         }
     }
@@ -334,9 +361,85 @@ void gs_conv_direct_forward(float *out, const float *in, const float *w,
     direct_conv(out, in, wp, &L, s->batch, C, O, workspace + fwd_shared_floats(C, O), threads, K);
 }
 
+/* din (B, C, H, W) of a stride-2 convolution, by phases (see dgrad2_layout). */
+static void direct_dgrad_stride2(float *din, const float *dout, const float *w,
+                                 const gs_conv_shape *s, float *workspace, int threads,
+                                 const direct_kernels *K)
+{
+    const int C = s->in_c, O = s->out_c, H = s->in_h, W = s->in_w, no = K->no;
+    const int C_r = (int)round_up((size_t)C, (size_t)no);
+    direct_layout D;
+    dgrad2_layout(&D, s->out_h, s->out_w, K->vl);
+    const int P = D.pitch;
+
+    /* the taps of each phase and their weights wp_p (C_r / no, O, ntap_p, no), one
+     * after the other in wp (9 taps in all) */
+    int ntap[4], taps[4][4];
+    float *wps[4];
+    float *wp = workspace;
+    for (int py = 0; py < 2; py++)
+        for (int px = 0; px < 2; px++) {
+            const int p = py * 2 + px;
+            int kys[2], dys[2], nky = 0, kxs[2], dxs[2], nkx = 0;
+            if (py == 0) { kys[0] = 1; dys[0] = 0; nky = 1; }
+            else { kys[0] = 0; dys[0] = 1; kys[1] = 2; dys[1] = 0; nky = 2; }
+            if (px == 0) { kxs[0] = 1; dxs[0] = 0; nkx = 1; }
+            else { kxs[0] = 0; dxs[0] = 1; kxs[1] = 2; dxs[1] = 0; nkx = 2; }
+            ntap[p] = nky * nkx;
+            wps[p] = wp;
+            for (int a = 0; a < nky; a++)
+                for (int b = 0; b < nkx; b++)
+                    taps[p][a * nkx + b] = dys[a] * P + dxs[b];
+            for (int cb = 0; cb < C_r / no; cb++)
+                for (int o = 0; o < O; o++)
+                    for (int a = 0; a < nky; a++)
+                        for (int b = 0; b < nkx; b++)
+                            for (int j = 0; j < no; j++) {
+                                int c = cb * no + j, t = a * nkx + b;
+                                wp[(((size_t)cb * O + o) * ntap[p] + t) * no + j] =
+                                    c < C ? w[((size_t)o * C + c) * 9 + kys[a] * 3 + kxs[b]] : 0.0f;
+                            }
+            wp += (size_t)C_r * O * ntap[p];
+        }
+
+    float *scratch = workspace + fwd_shared_floats(O, C);
+    const size_t per_thread = fwd_thread_floats(&D, O, C);
+    const size_t in_img = (size_t)C * H * W;
+    const size_t out_img = (size_t)O * s->out_h * s->out_w;
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        float *packed = scratch + (size_t)t * per_thread;        /* (O, plane)    */
+        float *grid = packed + (size_t)O * D.plane;               /* (C_r, qlen)   */
+        memset(packed, 0, sizeof(float) * (size_t)O * D.plane);
+        const int first = (int)((long)s->batch * t / nt), last = (int)((long)s->batch * (t + 1) / nt);
+        for (int b = first; b < last; b++) {
+            image_to_grid(packed, dout + b * out_img, &D, O, D.plane);
+            float *din_b = din + b * in_img;
+            for (int p = 0; p < 4; p++) {
+                const int py = p >> 1, px = p & 1;
+                K->fwd_image(grid, packed, wps[p], taps[p], ntap[p], D.plane, (size_t)D.qlen, O, C_r);
+                /* din_b[c][2i + py][2j + px] ← grid[c][i·P + j] */
+                const int Hp = (H - py + 1) / 2, Wp = (W - px + 1) / 2;
+                for (int c = 0; c < C; c++)
+                    for (int i = 0; i < Hp; i++) {
+                        const float *g = grid + (size_t)c * D.qlen + (size_t)i * P;
+                        float *d = din_b + ((size_t)c * H + 2 * i + py) * W + px;
+                        for (int j = 0; j < Wp; j++)
+                            d[2 * j] = g[j];
+                    }
+            }
+        }
+    }
+}
+
 int gs_conv_direct_dgrad(float *din, const float *dout, const float *w,
                          const gs_conv_shape *s, float *workspace, int threads)
 {
+    if (s->stride == 2) {
+        direct_dgrad_stride2(din, dout, w, s, workspace, clamp_threads(threads, s->batch), kernels());
+        return 0;
+    }
     if (s->stride != 1)
         return -1;
     const direct_kernels *K = kernels();
@@ -397,7 +500,7 @@ void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
             const int g_n = last - b0 < group ? last - b0 : group;
             for (int g = 0; g < g_n; g++) {
                 pack_image(packed + (size_t)g * C * L.plane, in + (b0 + g) * in_img, &L, C);
-                image_to_grid(doutg + (size_t)g * O_r * L.qlen, dout + (b0 + g) * out_img, &L, O);
+                image_to_grid(doutg + (size_t)g * O_r * L.qlen, dout + (b0 + g) * out_img, &L, O, (size_t)L.qlen);
             }
             K->wgrad_group(dw_part, packed, doutg, &L, g_n, C, O_r);
         }

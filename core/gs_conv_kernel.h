@@ -12,9 +12,10 @@
  *   #include "gs_conv_kernel.h"
  *
  * It defines (see gs_conv_direct.c for direct_layout and the packed layouts):
- *   fwd_image_<KSUF>(grid, packed, wp, L, C, O_r)
- *       grid (O_r, qlen) = Σ_c Σ_k wp[ob][c][k][o'] · packed[c][q + tap[k]]
- *       packed (C, plane); wp (O_r / KNO, C, 9, KNO); O_r a multiple of KNO.
+ *   fwd_image_<KSUF>(grid, packed, wp, taps, ntap, plane, qlen, C, O_r)
+ *       grid (O_r, qlen) = Σ_c Σ_k wp[ob][c][k][o'] · packed[c][q + taps[k]]
+ *       packed (C, plane); wp (O_r / KNO, C, ntap, KNO); O_r a multiple of KNO;
+ *       ntap ∈ {9, 4, 2, 1}.
  *   wgrad_group_<KSUF>(dwp, packed, doutg, L, G, C, O_r)
  *       dwp (O_r, C, 9) += Σ_g Σ_q doutg[g][o][q] · packed[g][c][q + tap[k]]
  *       packed (G, C, plane); doutg (G, O_r, qlen) with zeros at dropped grid positions;
@@ -28,10 +29,12 @@
 typedef float KF(vf) __attribute__((vector_size(KVL * 4)));
 typedef float KF(vfu) __attribute__((vector_size(KVL * 4), aligned(4), may_alias));
 
-/* grid rows ob·KNO … +KNO, vectors v0 … v0+nq: one register tile over all C channels. */
+/* grid rows ob·KNO … +KNO, vectors v0 … v0+nq: one register tile over all C channels
+ * and the ntap taps (ntap and nq are constants after inlining). */
 __attribute__((target(KTARGET), always_inline)) static inline void
 KF(fwd_tile)(float *restrict grid, size_t qlen, const float *restrict packed, size_t plane,
-             const float *restrict wp, int C, const int *restrict tap, int v0, const int nq)
+             const float *restrict wp, int C, const int *restrict tap, const int ntap, int v0,
+             const int nq)
 {
     typedef KF(vf) vf;
     typedef KF(vfu) vfu;
@@ -40,14 +43,14 @@ KF(fwd_tile)(float *restrict grid, size_t qlen, const float *restrict packed, si
     for (int o = 0; o < KNO; o++)
         for (int j = 0; j < n; j++)
             acc[o][j] = (vf){0};
-    const int t0 = tap[0], t1 = tap[1], t2 = tap[2], t3 = tap[3], t4 = tap[4];
-    const int t5 = tap[5], t6 = tap[6], t7 = tap[7], t8 = tap[8];
-    const int taps[9] = {t0, t1, t2, t3, t4, t5, t6, t7, t8};
+    int taps[9];
+    for (int k = 0; k < ntap; k++)
+        taps[k] = tap[k];
     for (int c = 0; c < C; c++) {
         const float *pc = packed + (size_t)c * plane + (size_t)v0 * KVL;
-        const float *wc = wp + (size_t)c * 9 * KNO;
+        const float *wc = wp + (size_t)c * ntap * KNO;
 #pragma GCC unroll 9
-        for (int k = 0; k < 9; k++) {
+        for (int k = 0; k < ntap; k++) {
             vf x[KNQ];
             for (int j = 0; j < n; j++)
                 x[j] = *(const vfu *)(pc + taps[k] + j * KVL);
@@ -63,21 +66,20 @@ KF(fwd_tile)(float *restrict grid, size_t qlen, const float *restrict packed, si
             *(vfu *)(grid + (size_t)o * qlen + (size_t)(v0 + j) * KVL) = acc[o][j];
 }
 
-__attribute__((target(KTARGET))) static void
-KF(fwd_image)(float *restrict grid, const float *restrict packed, const float *restrict wp,
-              const direct_layout *L, int C, int O_r)
+__attribute__((target(KTARGET), always_inline)) static inline void
+KF(fwd_tiles)(float *restrict grid, const float *restrict packed, const float *restrict wp,
+              const int *taps, const int ntap, size_t plane, size_t qlen, int C, int O_r)
 {
-    const int nv = L->qlen / KVL;
-    const size_t qlen = (size_t)L->qlen;
+    const int nv = (int)(qlen / KVL);
     for (int v0 = 0; v0 < nv; v0 += KNQ) {
         const int nq = nv - v0 < KNQ ? nv - v0 : KNQ;
         for (int ob = 0; ob < O_r / KNO; ob++) {
             float *g = grid + (size_t)ob * KNO * qlen;
-            const float *w = wp + (size_t)ob * C * 9 * KNO;
+            const float *w = wp + (size_t)ob * C * ntap * KNO;
             switch (nq) {
 #define KFWD_CASE(N) \
             case N: \
-                KF(fwd_tile)(g, qlen, packed, L->plane, w, C, L->tap, v0, N); \
+                KF(fwd_tile)(g, qlen, packed, plane, w, C, taps, ntap, v0, N); \
                 break;
             KFWD_CASE(1)
 #if KNQ >= 2
@@ -100,6 +102,21 @@ KF(fwd_image)(float *restrict grid, const float *restrict packed, const float *r
                 break;
             }
         }
+    }
+}
+
+/* grid (O_r, qlen) = Σ_c Σ_{k < ntap} wp[ob][c][k][o'] · packed[c][q + taps[k]];
+ * ntap is 9 (a 3x3 convolution) or 1, 2, 4 (a phase of a stride-2 transposed one). */
+__attribute__((target(KTARGET))) static void
+KF(fwd_image)(float *restrict grid, const float *restrict packed, const float *restrict wp,
+              const int *taps, int ntap, size_t plane, size_t qlen, int C, int O_r)
+{
+    switch (ntap) {
+    case 9: KF(fwd_tiles)(grid, packed, wp, taps, 9, plane, qlen, C, O_r); break;
+    case 4: KF(fwd_tiles)(grid, packed, wp, taps, 4, plane, qlen, C, O_r); break;
+    case 2: KF(fwd_tiles)(grid, packed, wp, taps, 2, plane, qlen, C, O_r); break;
+    case 1: KF(fwd_tiles)(grid, packed, wp, taps, 1, plane, qlen, C, O_r); break;
+    default: break;
     }
 }
 

@@ -30,8 +30,8 @@ typedef struct gs_conv_shape {
  * float rounding (≤ 1e-5 relative, tests/core/test_conv_direct.c).
  *   IM2COL: im2col + single-threaded sgemm per image (any shape, any CPU);
  *   DIRECT: direct 3x3 kernels (AVX-512 or AVX2 + FMA, gs_conv_direct.h) for kernel 3,
- *           pad 1, stride 1 or 2 — the forward, the weight gradient and, for stride 1,
- *           the input gradient; every other shape or CPU falls back to IM2COL;
+ *           pad 1, stride 1 or 2 — the forward, the weight and the input gradient;
+ *           every other shape (1x1 convolutions) or CPU falls back to IM2COL;
  *   AUTO:   gs_conv_algo_default(). */
 typedef enum gs_conv_algo {
     GS_CONV_ALGO_AUTO = 0,
