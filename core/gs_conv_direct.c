@@ -68,6 +68,15 @@ static void layout_init(direct_layout *L, int in_h, int in_w, int stride, int vl
     }
 }
 
+/* dst[0 … n) = src[0 … n) for the short rows of these planes (7 to 32 floats): an
+ * inline loop, not a call to memcpy (which GCC would otherwise turn it into). */
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) static inline void
+copy_row(float *restrict dst, const float *restrict src, int n)
+{
+    for (int i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
 /* packed (C, plane) ← image (C, H, W).  Only the positions that hold input values are
  * written: the caller zeroes the buffer once per call (padding stays zero). */
 static void pack_image(float *restrict packed, const float *restrict img, const direct_layout *L, int C)
@@ -78,7 +87,7 @@ static void pack_image(float *restrict packed, const float *restrict img, const 
         float *dst = packed + (size_t)c * L->plane;
         if (L->stride == 1) {
             for (int y = 0; y < H; y++)
-                memcpy(dst + (size_t)(y + 1) * P + 1, src + (size_t)y * W, sizeof(float) * W);
+                copy_row(dst + (size_t)(y + 1) * P + 1, src + (size_t)y * W, W);
             continue;
         }
         for (int ry = 0; ry < 2; ry++)
@@ -108,8 +117,7 @@ static void grid_to_image(float *restrict out, const float *restrict grid, const
     const int Ho = L->out_h, Wo = L->out_w;
     for (int o = 0; o < O; o++)
         for (int y = 0; y < Ho; y++)
-            memcpy(out + ((size_t)o * Ho + y) * Wo, grid + (size_t)o * L->qlen + (size_t)y * L->pitch,
-                   sizeof(float) * Wo);
+            copy_row(out + ((size_t)o * Ho + y) * Wo, grid + (size_t)o * L->qlen + (size_t)y * L->pitch, Wo);
 }
 
 /* grid (≥O, channel_floats) ← image (O, Ho, Wo) at pitch L->pitch; the dropped
@@ -120,8 +128,7 @@ static void image_to_grid(float *restrict grid, const float *restrict img, const
     const int Ho = L->out_h, Wo = L->out_w;
     for (int o = 0; o < O; o++)
         for (int y = 0; y < Ho; y++)
-            memcpy(grid + (size_t)o * channel_floats + (size_t)y * L->pitch, img + ((size_t)o * Ho + y) * Wo,
-                   sizeof(float) * Wo);
+            copy_row(grid + (size_t)o * channel_floats + (size_t)y * L->pitch, img + ((size_t)o * Ho + y) * Wo, Wo);
 }
 
 /* ---- the kernels, one instance per instruction set ------------------------------- */
