@@ -42,8 +42,9 @@ def main():
     bench = os.path.join(a.build, "bench", "bench_step")
     print("# %d rounds, A/B alternating, %d steps each, batch %d, %d threads; medians over rounds"
           % (a.rounds, a.steps, a.batch, a.threads))
-    print("%-8s %12s %12s %8s %10s %10s %9s %9s" % ("config", "im2col ms", "direct ms", "ratio",
-                                                    "img/s i2c", "img/s dir", "GF/s i2c", "GF/s dir"))
+    print("%-8s %12s %12s %8s %10s %10s %9s %9s %8s %8s" % (
+        "config", "im2col ms", "direct ms", "ratio", "img/s i2c", "img/s dir", "GF/s i2c", "GF/s dir",
+        "RSS i2c", "RSS dir"))
     for name in a.configs.split(","):
         args = CONFIGS[name] + ["--batch", str(a.batch), "--threads", str(a.threads),
                                 "--steps", str(a.steps), "--warmup", str(a.warmup)]
@@ -56,9 +57,10 @@ def main():
         flop = res["direct"][0]["gflop_per_step"]
         imgs = {k: a.batch / (med[k] * 1e-3) for k in med}
         gfs = {k: flop / (med[k] * 1e-3) for k in med}
-        print("%-8s %12.1f %12.1f %7.2fx %10.1f %10.1f %9.1f %9.1f" % (
+        rss = {k: max(d["peak_rss_mb"] for d in v) for k, v in res.items()}
+        print("%-8s %12.1f %12.1f %7.2fx %10.1f %10.1f %9.1f %9.1f %7.0fM %7.0fM" % (
             name, med["im2col"], med["direct"], med["im2col"] / med["direct"],
-            imgs["im2col"], imgs["direct"], gfs["im2col"], gfs["direct"]))
+            imgs["im2col"], imgs["direct"], gfs["im2col"], gfs["direct"], rss["im2col"], rss["direct"]))
         sys.stdout.flush()
 
 
