@@ -325,15 +325,16 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
 
 /* ---- batch normalization --------------------------------------------------------- */
 
-/* Plane reductions for batch norm: 16 float partial sums per plane (the compiler
- * vectorizes them without reassociating anything), added in a fixed order in double.
- * Each partial sums at most n/16 terms of one (b, c) plane. */
+/* Plane reductions for batch norm: 16 independent double partial sums per plane (no
+ * serial dependency chain, and the compiler vectorizes them without reassociating
+ * anything), added in a fixed order.  Double as in a plain double loop: gradients near
+ * the float range still sum without overflowing. */
 #define BN_LANES 16
 
 /* Σ x */
 static double plane_sum(const float *x, int n)
 {
-    float part[BN_LANES] = {0};
+    double part[BN_LANES] = {0};
     int i = 0;
     for (; i + BN_LANES <= n; i += BN_LANES)
         for (int j = 0; j < BN_LANES; j++)
@@ -347,18 +348,18 @@ static double plane_sum(const float *x, int n)
 }
 
 /* Σ (x − mean)² */
-static double plane_sumsq(const float *x, float mean, int n)
+static double plane_sumsq(const float *x, double mean, int n)
 {
-    float part[BN_LANES] = {0};
+    double part[BN_LANES] = {0};
     int i = 0;
     for (; i + BN_LANES <= n; i += BN_LANES)
         for (int j = 0; j < BN_LANES; j++) {
-            float d = x[i + j] - mean;
+            double d = x[i + j] - mean;
             part[j] += d * d;
         }
     double s = 0.0;
     for (; i < n; i++) {
-        double d = (double)x[i] - mean;
+        double d = x[i] - mean;
         s += d * d;
     }
     for (int j = 0; j < BN_LANES; j++)
@@ -367,10 +368,10 @@ static double plane_sumsq(const float *x, float mean, int n)
 }
 
 /* Σ dy and Σ dy·(x − mean) */
-static void plane_sum_dy(const float *dy, const float *x, float mean, int n, double *sum_dy,
+static void plane_sum_dy(const float *dy, const float *x, double mean, int n, double *sum_dy,
                          double *sum_dy_xc)
 {
-    float p_dy[BN_LANES] = {0}, p_dyx[BN_LANES] = {0};
+    double p_dy[BN_LANES] = {0}, p_dyx[BN_LANES] = {0};
     int i = 0;
     for (; i + BN_LANES <= n; i += BN_LANES)
         for (int j = 0; j < BN_LANES; j++) {
@@ -380,7 +381,7 @@ static void plane_sum_dy(const float *dy, const float *x, float mean, int n, dou
     double a = 0.0, b = 0.0;
     for (; i < n; i++) {
         a += dy[i];
-        b += (double)dy[i] * ((double)x[i] - mean);
+        b += dy[i] * (x[i] - mean);
     }
     for (int j = 0; j < BN_LANES; j++) {
         a += p_dy[j];
@@ -403,7 +404,7 @@ void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd
             sum += plane_sum(in + ((size_t)b * C + c) * HW, HW);
         double mean = sum / n;
         for (int b = 0; b < B; b++)
-            sumsq += plane_sumsq(in + ((size_t)b * C + c) * HW, (float)mean, HW);
+            sumsq += plane_sumsq(in + ((size_t)b * C + c) * HW, mean, HW);
         double var = sumsq / n;                        /* population variance */
         double invstd = 1.0 / sqrt(var + eps);
         save_mean[c] = (float)mean;
@@ -452,7 +453,7 @@ void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float 
         double sum_dy = 0.0, sum_dy_xc = 0.0;
         for (int b = 0; b < B; b++)
             plane_sum_dy(dout + ((size_t)b * C + c) * HW, in + ((size_t)b * C + c) * HW,
-                         save_mean[c], HW, &sum_dy, &sum_dy_xc);
+                         mean, HW, &sum_dy, &sum_dy_xc);
         const double sum_dy_xhat = sum_dy_xc * invstd;
         dgamma[c] += (float)sum_dy_xhat;
         dbeta[c] += (float)sum_dy;
