@@ -399,13 +399,24 @@ void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd
     const double n = (double)B * HW;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
-        double sum = 0.0, sumsq = 0.0;
-        for (int b = 0; b < B; b++)
-            sum += plane_sum(in + ((size_t)b * C + c) * HW, HW);
-        double mean = sum / n;
-        for (int b = 0; b < B; b++)
-            sumsq += plane_sumsq(in + ((size_t)b * C + c) * HW, mean, HW);
-        double var = sumsq / n;                        /* population variance */
+        /* per plane (in L1): its mean m_b and M2_b = Σ (x − m_b)²; the channel's
+         * M2 = Σ M2_b + HW·Σ (m_b − mean)² (Chan et al.), the last sum taken around
+         * the first plane's mean (no cancellation), so the channel is read from memory
+         * once for its statistics */
+        double m2 = 0.0, pivot = 0.0, sum_d = 0.0, sum_d2 = 0.0;
+        for (int b = 0; b < B; b++) {
+            const float *x = in + ((size_t)b * C + c) * HW;
+            double m_b = plane_sum(x, HW) / HW;
+            if (b == 0)
+                pivot = m_b;
+            m2 += plane_sumsq(x, m_b, HW);
+            sum_d += m_b - pivot;
+            sum_d2 += (m_b - pivot) * (m_b - pivot);
+        }
+        double mean = pivot + sum_d / B;
+        double between = sum_d2 - sum_d * sum_d / B;   /* Σ (m_b − mean)² */
+        m2 += HW * (between > 0.0 ? between : 0.0);
+        double var = m2 / n;                           /* population variance */
         double invstd = 1.0 / sqrt(var + eps);
         save_mean[c] = (float)mean;
         save_invstd[c] = (float)invstd;
