@@ -149,6 +149,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #define KSUF avx512
 #define KTARGET "avx512f,fma"
 #define KVL 16
+#define KTAP_UNROLL 9
 #define KNO 4
 #define KNQ 6
 #define KWNO 2
@@ -158,6 +159,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #undef KSUF
 #undef KTARGET
 #undef KVL
+#undef KTAP_UNROLL
 #undef KNO
 #undef KNQ
 #undef KWNO
@@ -167,6 +169,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #define KSUF avx2
 #define KTARGET "avx2,fma"
 #define KVL 8
+#define KTAP_UNROLL 3
 #define KNO 4
 #define KNQ 3
 #define KWNO 3
@@ -176,6 +179,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #undef KSUF
 #undef KTARGET
 #undef KVL
+#undef KTAP_UNROLL
 #undef KNO
 #undef KNQ
 #undef KWNO

@@ -25,6 +25,8 @@
 #define KCAT2(a, b) a##_##b
 #define KCAT(a, b) KCAT2(a, b)
 #define KF(name) KCAT(name, KSUF)
+#define KPRAGMA2(x) _Pragma(#x)
+#define KPRAGMA(x) KPRAGMA2(x)
 
 typedef float KF(vf) __attribute__((vector_size(KVL * 4)));
 typedef float KF(vfu) __attribute__((vector_size(KVL * 4), aligned(4), may_alias));
@@ -49,7 +51,7 @@ KF(fwd_tile)(float *restrict grid, size_t qlen, const float *restrict packed, si
     for (int c = 0; c < C; c++) {
         const float *pc = packed + (size_t)c * plane + (size_t)v0 * KVL;
         const float *wc = wp + (size_t)c * ntap * KNO;
-#pragma GCC unroll 9
+        KPRAGMA(GCC unroll KTAP_UNROLL)
         for (int k = 0; k < ntap; k++) {
             vf x[KNQ];
             for (int j = 0; j < n; j++)
@@ -164,5 +166,7 @@ KF(wgrad_group)(float *restrict dwp, const float *restrict packed, const float *
 }
 
 #undef KF
+#undef KPRAGMA
+#undef KPRAGMA2
 #undef KCAT
 #undef KCAT2
