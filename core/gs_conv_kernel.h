@@ -6,6 +6,8 @@
  *   #define KVL      16                  floats per vector
  *   #define KNO      4                   output channels per forward tile
  *   #define KNQ      6                   grid vectors per forward tile (KNO·KNQ accumulators)
+ *   #define KTAP_UNROLL 9                unrolling of the forward tile's tap loop (with 16
+ *                                        registers a full unroll made GCC reload inputs)
  *   #define KWNO     2                   output channels per weight-gradient pass
  *   #define KWKY     3                   kernel rows per weight-gradient pass (KWNO·KWKY·3 accumulators)
  *   #define KHSUM(v) ...                 horizontal sum of one vector, fixed order
