@@ -1,6 +1,7 @@
 /* gs_app.c — GsApplication (see the header). */
 #include "gs_app.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "gs_window.h"
@@ -13,6 +14,7 @@ struct _GsApplication {
     char     **files;
     char      *shot_path, *shot_view;
     int        shot_w, shot_h;
+    double     shot_zoom_lo, shot_zoom_hi;   /* NaN: not zoomed */
     GPtrArray *shot_docs;
     int        frames;
     gboolean   resized;
@@ -115,6 +117,7 @@ static void gs_application_activate(GApplication *app)
         for (guint i = 0; i < self->shot_docs->len; i++)
             gs_window_add_doc(win, g_ptr_array_index(self->shot_docs, i));
         gs_window_set_view(win, self->shot_view);
+        gs_window_set_zoom(win, self->shot_zoom_lo, self->shot_zoom_hi);
         gtk_widget_add_tick_callback(GTK_WIDGET(win), on_shot_tick, self, NULL);
         g_timeout_add_seconds(SCREENSHOT_TIMEOUT, on_timeout, self);
     } else if (self->files) {
@@ -144,6 +147,11 @@ static void gs_application_startup(GApplication *app)
     gtk_application_set_accels_for_action(gapp, "app.quit", (const char *[]){ "<Control>q", NULL });
     gtk_application_set_accels_for_action(gapp, "win.open", (const char *[]){ "<Control>o", NULL });
     gtk_application_set_accels_for_action(gapp, "win.export", (const char *[]){ "<Control>e", NULL });
+    gtk_application_set_accels_for_action(gapp, "win.zoom-in",
+                                          (const char *[]){ "<Control>plus", "<Control>equal", "<Control>KP_Add", NULL });
+    gtk_application_set_accels_for_action(gapp, "win.zoom-out",
+                                          (const char *[]){ "<Control>minus", "<Control>KP_Subtract", NULL });
+    gtk_application_set_accels_for_action(gapp, "win.zoom-reset", (const char *[]){ "<Control>0", NULL });
     gtk_application_set_accels_for_action(gapp, "win.show-help-overlay",
                                           (const char *[]){ "<Control>question", "F1", NULL });
     GtkCssProvider *css = gtk_css_provider_new();
@@ -174,6 +182,7 @@ static void gs_application_class_init(GsApplicationClass *klass)
 static void gs_application_init(GsApplication *self)
 {
     self->t0 = g_get_monotonic_time();
+    self->shot_zoom_lo = self->shot_zoom_hi = NAN;
     self->timing = g_getenv("GS_VIEW_TIMING") != NULL;
 }
 
@@ -189,6 +198,12 @@ void gs_application_set_files(GsApplication *self, char **paths, int n)
     self->files = g_new0(char *, n + 1);
     for (int i = 0; i < n; i++)
         self->files[i] = g_strdup(paths[i]);
+}
+
+void gs_application_set_screenshot_zoom(GsApplication *self, double lo, double hi)
+{
+    self->shot_zoom_lo = lo;
+    self->shot_zoom_hi = hi;
 }
 
 void gs_application_set_screenshot(GsApplication *self, const char *path, const char *view, int width,

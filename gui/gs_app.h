@@ -29,6 +29,8 @@ GsApplication *gs_application_new(void);
 void gs_application_set_files(GsApplication *self, char **paths, int n);
 
 /* Headless: capture view at width × height to path, showing docs (refs taken). */
+/* Screenshot mode: zoom the view's x axis to [lo, hi] (gs_window_set_zoom). */
+void gs_application_set_screenshot_zoom(GsApplication *self, double lo, double hi);
 void gs_application_set_screenshot(GsApplication *self, const char *path, const char *view, int width,
                                    int height, GsRunDoc **docs, int n);
 

@@ -143,7 +143,7 @@ static void draw_x_axis(cairo_t *cr, const gs_chart *c, const gs_chart_layout *l
 {
     double ticks[64];
     size_t max_ticks = (size_t)fmax(3, l->pw / 55);
-    size_t n = gs_ticks(c->xmin, c->xmax, c->xlog, max_ticks, ticks, 64);
+    size_t n = gs_ticks(l->xs.dlo, l->xs.dhi, c->xlog, max_ticks, ticks, 64);
     double step = n > 1 ? ticks[1] - ticks[0] : 0;
     char buf[32];
     for (size_t i = 0; i < n; i++) {
@@ -385,13 +385,19 @@ static void draw_heatmap(cairo_t *cr, const gs_chart *c, const gs_chart_layout *
                          const gs_draw_opts *o)
 {
     size_t R = c->rows, C = c->cols;
+    /* the visible columns [k0, k1) of the zoom window (xs: column units → pixels) */
+    size_t k0 = (size_t)fmax(0, floor(l->xs.dlo)), k1 = (size_t)fmin((double)C, ceil(l->xs.dhi));
+    double x0 = l->px - l->xs.dlo * l->col_w;   /* the pixel of column 0's left edge */
+    cairo_save(cr);
+    cairo_rectangle(cr, l->px, l->py, l->pw, l->ph);
+    cairo_clip(cr);
     if (o && o->vector) {
         for (size_t r = 0; r < R; r++)
-            for (size_t k = 0; k < C; k++) {
+            for (size_t k = k0; k < k1; k++) {
                 gs_rgb col = gs_viridis(z_unit(c, c->z[r * C + k]));
                 set_rgb(cr, col, 1);
                 /* overlap neighbours by a hair so viewers show no seams */
-                cairo_rectangle(cr, l->px + (double)k * l->col_w, l->py + (double)r * l->row_h,
+                cairo_rectangle(cr, x0 + (double)k * l->col_w, l->py + (double)r * l->row_h,
                                 l->col_w + 0.3, l->row_h + 0.3);
                 cairo_fill(cr);
             }
@@ -410,9 +416,7 @@ static void draw_heatmap(cairo_t *cr, const gs_chart *c, const gs_chart_layout *
         }
         cairo_surface_mark_dirty(img);
         cairo_save(cr);
-        cairo_rectangle(cr, l->px, l->py, l->pw, l->ph);
-        cairo_clip(cr);
-        cairo_translate(cr, l->px, l->py);
+        cairo_translate(cr, x0, l->py);
         cairo_scale(cr, l->col_w, l->row_h);
         cairo_set_source_surface(cr, img, 0, 0);
         cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
@@ -424,7 +428,7 @@ static void draw_heatmap(cairo_t *cr, const gs_chart *c, const gs_chart_layout *
     /* the selected column (epoch) and cell */
     cairo_set_dash(cr, NULL, 0, 0);
     if (c->sel_col >= 0 && (size_t)c->sel_col < C) {
-        double x = l->px + (double)c->sel_col * l->col_w;
+        double x = x0 + (double)c->sel_col * l->col_w;
         cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
         cairo_set_line_width(cr, 1.5);
         cairo_rectangle(cr, x + 0.75, l->py + 0.75, l->col_w - 1.5, l->ph - 1.5);
@@ -447,6 +451,7 @@ static void draw_heatmap(cairo_t *cr, const gs_chart *c, const gs_chart_layout *
         cairo_rectangle(cr, l->px + 0.75, y + 0.75, l->pw - 1.5, l->row_h - 1.5);
         cairo_stroke(cr);
     }
+    cairo_restore(cr);
     /* selected row marker on the left */
     if (c->sel_row >= 0 && (size_t)c->sel_row < R) {
         double y = l->py + ((double)c->sel_row + 0.5) * l->row_h;
@@ -484,9 +489,10 @@ static void draw_heatmap(cairo_t *cr, const gs_chart *c, const gs_chart_layout *
     }
     draw_y_label(cr, c, l, l->px - 16 - maxw);
 
-    /* column labels: nice steps of the column coordinate */
-    if (C > 0) {
-        double lo = c->col_x[0], hi = c->col_x[C - 1];
+    /* column labels: nice steps of the column coordinate over the visible columns,
+     * placed by interpolating between column centres (col_x ascending) */
+    if (k1 > k0) {
+        double lo = c->col_x[k0], hi = c->col_x[k1 - 1];
         size_t max_ticks = (size_t)fmax(2, l->pw / 60);
         double ticks[64];
         size_t n = gs_ticks(lo, hi, 0, max_ticks, ticks, 64);
@@ -496,28 +502,33 @@ static void draw_heatmap(cairo_t *cr, const gs_chart *c, const gs_chart_layout *
         char buf[32];
         set_rgb(cr, FRAME, 1);
         cairo_set_line_width(cr, 1);
+        size_t j = k0;
         for (size_t i = 0; i < n; i++) {
-            /* the column whose coordinate is the tick */
-            size_t k = 0;
-            double best = INFINITY;
-            for (size_t j = 0; j < C; j++)
-                if (fabs(c->col_x[j] - ticks[i]) < best) {
-                    best = fabs(c->col_x[j] - ticks[i]);
-                    k = j;
-                }
-            if (best > 1e-6 * fmax(1, fabs(ticks[i])) && C > 1)
+            double t = ticks[i], pos;
+            while (j + 1 < k1 && c->col_x[j + 1] <= t)
+                j++;
+            if (k1 - k0 == 1 || c->col_x[j] == t)
+                pos = (double)j + 0.5;
+            else if (j + 1 < k1 && c->col_x[j + 1] > c->col_x[j])
+                pos = (double)j + 0.5 + (t - c->col_x[j]) / (c->col_x[j + 1] - c->col_x[j]);
+            else
                 continue;
-            double x = round(l->px + ((double)k + 0.5) * l->col_w) + 0.5;
+            if (fabs(t - round(t)) > 1e-9 && step >= 1)
+                continue;
+            double x = gs_scale_map(&l->xs, pos);
+            if (!isfinite(x) || x < l->px - 0.5 || x > l->px + l->pw + 0.5)
+                continue;
+            x = round(x) + 0.5;
             set_rgb(cr, FRAME, 1);
             cairo_move_to(cr, x, l->py + l->ph);
             cairo_line_to(cr, x, l->py + l->ph + 4);
             cairo_stroke(cr);
-            text(cr, FONT_TICK, gs_format_tick(ticks[i], step < 1 ? 1 : step, 0, buf, sizeof buf), x,
+            text(cr, FONT_TICK, gs_format_tick(t, step < 1 ? 1 : step, 0, buf, sizeof buf), x,
                  l->py + l->ph + 6, 0.5, 0, MUTED);
         }
-        if (c->xlabel)
-            text(cr, FONT_LABEL, c->xlabel, l->px + l->pw / 2, l->py + l->ph + 24, 0.5, 0, INK);
     }
+    if (c->xlabel)
+        text(cr, FONT_LABEL, c->xlabel, l->px + l->pw / 2, l->py + l->ph + 24, 0.5, 0, INK);
 
     /* colour bar: a gradient through viridis (fast on screen, vector in SVG/PDF) */
     cairo_pattern_t *grad = cairo_pattern_create_linear(0, l->cby + l->cbh, 0, l->cby);

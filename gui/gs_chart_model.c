@@ -314,6 +314,7 @@ gs_chart *gs_chart_new(gs_chart_kind kind)
     c->kind = kind;
     c->xmin = c->xmax = c->ymin = c->ymax = c->zmin = c->zmax = NAN;
     c->xscale_hover = 1;
+    c->zx0 = c->zx1 = NAN;
     c->sel_row = c->sel_col = -1;
     c->band_lo = c->band_hi = NAN;
     c->legend = 1;
@@ -492,6 +493,123 @@ void gs_chart_autorange(gs_chart *c)
     }
 }
 
+
+/* ---- zoom and pan -------------------------------------------------------------------- */
+
+void gs_chart_x_extent(const gs_chart *c, double *lo, double *hi)
+{
+    if (c->kind == GS_CHART_HEATMAP) {
+        *lo = 0;
+        *hi = (double)c->cols;
+    } else {
+        *lo = c->xmin;
+        *hi = c->xmax;
+    }
+}
+
+/* axis units: log10 x on a log axis (heat maps are linear in column units) */
+static int zoom_log(const gs_chart *c)
+{
+    return c->kind != GS_CHART_HEATMAP && c->xlog;
+}
+
+static double to_u(const gs_chart *c, double x)
+{
+    return zoom_log(c) ? (x > 0 ? log10(x) : NAN) : x;
+}
+
+static double from_u(const gs_chart *c, double u)
+{
+    return zoom_log(c) ? pow(10.0, u) : u;
+}
+
+void gs_chart_x_view(const gs_chart *c, double *lo, double *hi)
+{
+    gs_chart_x_extent(c, lo, hi);
+    if (isfinite(c->zx0) && isfinite(c->zx1) && c->zx1 > c->zx0) {
+        *lo = c->zx0;
+        *hi = c->zx1;
+    }
+}
+
+int gs_chart_zoomed(const gs_chart *c)
+{
+    return isfinite(c->zx0) && isfinite(c->zx1);
+}
+
+void gs_chart_zoom_reset(gs_chart *c)
+{
+    c->zx0 = c->zx1 = NAN;
+}
+
+/* Store the window [u0, u1] (axis units), clamped; the whole extent is stored as NaN. */
+static void zoom_store(gs_chart *c, double u0, double u1)
+{
+    double e0, e1;
+    gs_chart_x_extent(c, &e0, &e1);
+    double U0 = to_u(c, e0), U1 = to_u(c, e1);
+    if (!isfinite(U0) || !isfinite(U1) || !(U1 > U0) || !isfinite(u0) || !isfinite(u1) || !(u1 > u0)) {
+        gs_chart_zoom_reset(c);
+        return;
+    }
+    double ext = U1 - U0;
+    double minw = c->kind == GS_CHART_HEATMAP ? fmin(1.0, ext) : 1e-4 * ext;
+    double w = u1 - u0;
+    if (w < minw) {
+        double m = 0.5 * (u0 + u1);
+        u0 = m - 0.5 * minw;
+        u1 = m + 0.5 * minw;
+        w = minw;
+    }
+    if (w >= ext * (1 - 1e-9)) {
+        gs_chart_zoom_reset(c);
+        return;
+    }
+    if (u0 < U0) {
+        u0 = U0;
+        u1 = U0 + w;
+    }
+    if (u1 > U1) {
+        u1 = U1;
+        u0 = U1 - w;
+    }
+    c->zx0 = from_u(c, u0);
+    c->zx1 = from_u(c, u1);
+}
+
+void gs_chart_zoom_set(gs_chart *c, double lo, double hi)
+{
+    zoom_store(c, to_u(c, lo), to_u(c, hi));
+}
+
+void gs_chart_zoom_about(gs_chart *c, double x, double factor)
+{
+    double lo, hi;
+    gs_chart_x_view(c, &lo, &hi);
+    double u0 = to_u(c, lo), u1 = to_u(c, hi), uc = to_u(c, x);
+    if (!(factor > 0) || !isfinite(factor) || !isfinite(u0) || !isfinite(u1) || !(u1 > u0))
+        return;
+    if (!isfinite(uc))
+        uc = 0.5 * (u0 + u1);
+    double t = (uc - u0) / (u1 - u0);   /* where x is on screen, kept */
+    double w = (u1 - u0) / factor;
+    double e0, e1;
+    gs_chart_x_extent(c, &e0, &e1);
+    double ext = to_u(c, e1) - to_u(c, e0);
+    double minw = c->kind == GS_CHART_HEATMAP ? fmin(1.0, ext) : 1e-4 * ext;
+    if (w < minw)   /* at the limit: keep x in place at the minimum width */
+        w = minw;
+    zoom_store(c, uc - t * w, uc + (1 - t) * w);
+}
+
+void gs_chart_pan(gs_chart *c, double dx)
+{
+    if (!gs_chart_zoomed(c) || !isfinite(dx))
+        return;
+    double u0 = to_u(c, c->zx0), u1 = to_u(c, c->zx1);
+    zoom_store(c, u0 + dx, u1 + dx);
+}
+
 /* ---- layout -------------------------------------------------------------------------- */
 
 #define RIDGE_PEAK 1.6   /* the tallest ridge, in row spacings */
@@ -527,13 +645,16 @@ void gs_chart_layout_compute(const gs_chart *c, double width, double height, gs_
         out->cbw = 14;
         out->cbh = out->ph;
         out->row_h = c->rows ? out->ph / (double)c->rows : 0;
-        out->col_w = c->cols ? out->pw / (double)c->cols : 0;
     }
-    out->xs.dlo = c->xmin;
-    out->xs.dhi = c->xmax;
+    double vlo, vhi;
+    gs_chart_x_view(c, &vlo, &vhi);
+    if (c->kind == GS_CHART_HEATMAP)
+        out->col_w = c->cols && vhi > vlo ? out->pw / (vhi - vlo) : 0;
+    out->xs.dlo = vlo;
+    out->xs.dhi = vhi;
     out->xs.plo = out->px;
     out->xs.phi = out->px + out->pw;
-    out->xs.log = c->xlog;
+    out->xs.log = c->kind == GS_CHART_HEATMAP ? 0 : c->xlog;
     out->ys.dlo = c->ymin;
     out->ys.dhi = c->ymax;
     out->ys.plo = out->py + out->ph;
@@ -590,7 +711,7 @@ gs_hit_kind gs_chart_hit_test(const gs_chart *c, const gs_chart_layout *l, doubl
     if (c->kind == GS_CHART_HEATMAP) {
         if (!c->rows || !c->cols)
             return GS_HIT_NONE;
-        long col = (long)floor((x - l->px) / l->col_w);
+        long col = (long)floor(gs_scale_unmap(&l->xs, x));
         long row = (long)floor((y - l->py) / l->row_h);
         if (col < 0) col = 0;
         if (row < 0) row = 0;
@@ -599,9 +720,10 @@ gs_hit_kind gs_chart_hit_test(const gs_chart *c, const gs_chart_layout *l, doubl
         out->kind = GS_HIT_CELL;
         out->row = row;
         out->col = col;
+        size_t cell = (size_t)row * c->cols + (size_t)col;
         out->x = c->col_x[col];
-        out->z = c->z[(size_t)row * c->cols + (size_t)col];
-        out->px = l->px + (col + 0.5) * l->col_w;
+        out->z = c->z[cell];
+        out->px = gs_scale_map(&l->xs, col + 0.5);
         out->py = l->py + (row + 0.5) * l->row_h;
         snprintf(out->text, sizeof out->text, "%s · %s %s · %s %s",
                  c->row_labels ? c->row_labels[row] : "", or_default(c->col_name, "x"),
@@ -621,8 +743,8 @@ gs_hit_kind gs_chart_hit_test(const gs_chart *c, const gs_chart_layout *l, doubl
             size_t k0 = k > 2 ? k - 2 : 0, k1 = k + 2 < ln->n ? k + 2 : ln->n - 1;
             for (size_t j = k0; j <= k1; j++) {
                 double ppx = gs_scale_map(&l->xs, ln->x[j]), ppy = gs_scale_map(&l->ys, ln->y[j]);
-                if (!isfinite(ppx) || !isfinite(ppy))
-                    continue;
+                if (!isfinite(ppx) || !isfinite(ppy) || ppx < l->px - 0.5 || ppx > l->px + l->pw + 0.5)
+                    continue;   /* not drawn (zoomed away or NaN) */
                 double d = hypot(ppx - x, ppy - y);
                 if (d < best) {
                     best = d;
@@ -668,6 +790,9 @@ gs_hit_kind gs_chart_hit_test(const gs_chart *c, const gs_chart_layout *l, doubl
                     if (ln->row != rr || !ln->hover || ln->n == 0)
                         continue;
                     size_t k = nearest_index(ln->x, ln->n, xd);
+                    double kpx = gs_scale_map(&l->xs, ln->x[k]);
+                    if (!isfinite(kpx) || kpx < l->px - 0.5 || kpx > l->px + l->pw + 0.5)
+                        continue;   /* the nearest bin is zoomed away */
                     double ppy = base - gs_chart_ridge_height(c, l, ln->y[k]);
                     if (pass == 0 && !(ppy <= y + 3 && y <= base))
                         continue;   /* the pointer is not inside this ridge */
@@ -771,4 +896,111 @@ long gs_figure_panel_at(const gs_figure *f, double width, double height, double 
         }
     }
     return -1;
+}
+
+/* ---- figure zoom --------------------------------------------------------------------- */
+
+static int panel_zoomable(const gs_chart *c)
+{
+    return c->kind != GS_CHART_EMPTY && gs_chart_has_data(c);
+}
+
+/* Give every other zoomable panel the window of panel src. */
+static void zoom_spread(gs_figure *f, size_t src)
+{
+    const gs_chart *s = f->panels[src];
+    for (size_t i = 0; i < f->n; i++) {
+        gs_chart *c = f->panels[i];
+        if (i == src || !panel_zoomable(c))
+            continue;
+        if (gs_chart_zoomed(s))
+            gs_chart_zoom_set(c, s->zx0, s->zx1);
+        else
+            gs_chart_zoom_reset(c);
+    }
+}
+
+static int same_window(double a0, double a1, double b0, double b1)
+{
+    return (isnan(a0) && isnan(b0)) || (a0 == b0 && a1 == b1);
+}
+
+int gs_figure_zoom_at(gs_figure *f, double width, double height, double x, double y, double factor)
+{
+    double lx = 0, ly = 0;
+    long p = gs_figure_panel_at(f, width, height, x, y, &lx, &ly);
+    if (p < 0 || !panel_zoomable(f->panels[p])) {
+        p = -1;
+        for (size_t i = 0; i < f->n && p < 0; i++)
+            if (panel_zoomable(f->panels[i]))
+                p = (long)i;
+        if (p < 0)
+            return 0;
+        lx = NAN;
+    }
+    gs_chart *c = f->panels[p];
+    double px, py, pw, ph;
+    gs_figure_panel_rect(f, (size_t)p, width, height, &px, &py, &pw, &ph);
+    gs_chart_layout l;
+    gs_chart_layout_compute(c, pw, ph, &l);
+    if (!isfinite(lx) || lx < l.px)   /* outside the plot area: about its nearest edge */
+        lx = isfinite(lx) ? l.px : l.px + l.pw / 2;
+    if (lx > l.px + l.pw)
+        lx = l.px + l.pw;
+    double x0 = c->zx0, x1 = c->zx1;
+    double u = gs_scale_unmap(&l.xs, lx);
+    gs_chart_zoom_about(c, u, factor);
+    zoom_spread(f, (size_t)p);
+    return !same_window(x0, x1, c->zx0, c->zx1);
+}
+
+int gs_figure_pan_px(gs_figure *f, double width, double height, long panel, double dpx)
+{
+    if (panel < 0 || (size_t)panel >= f->n || !panel_zoomable(f->panels[panel]))
+        return 0;
+    gs_chart *c = f->panels[panel];
+    if (!gs_chart_zoomed(c))
+        return 0;
+    double px, py, pw, ph;
+    gs_figure_panel_rect(f, (size_t)panel, width, height, &px, &py, &pw, &ph);
+    gs_chart_layout l;
+    gs_chart_layout_compute(c, pw, ph, &l);
+    double u0 = to_u(c, l.xs.dlo), u1 = to_u(c, l.xs.dhi);
+    double x0 = c->zx0, x1 = c->zx1;
+    gs_chart_pan(c, -dpx * (u1 - u0) / l.pw);
+    zoom_spread(f, (size_t)panel);
+    return !same_window(x0, x1, c->zx0, c->zx1);
+}
+
+void gs_figure_zoom_reset(gs_figure *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        gs_chart_zoom_reset(f->panels[i]);
+}
+
+int gs_figure_zoomed(const gs_figure *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (gs_chart_zoomed(f->panels[i]))
+            return 1;
+    return 0;
+}
+
+int gs_figure_get_zoom(const gs_figure *f, double *lo, double *hi)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (gs_chart_zoomed(f->panels[i])) {
+            *lo = f->panels[i]->zx0;
+            *hi = f->panels[i]->zx1;
+            return 1;
+        }
+    *lo = *hi = NAN;
+    return 0;
+}
+
+void gs_figure_set_zoom(gs_figure *f, double lo, double hi)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (panel_zoomable(f->panels[i]))
+            gs_chart_zoom_set(f->panels[i], lo, hi);
 }

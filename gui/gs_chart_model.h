@@ -116,6 +116,8 @@ typedef struct gs_chart {
     int    xlog, ylog, zlog;
     double xmin, xmax, ymin, ymax, zmin, zmax;   /* set by gs_chart_autorange or by hand */
     double xscale_hover; /* hover read-out of x is x × this (1 unless set) */
+    double zx0, zx1;     /* x zoom: the visible part of the x extent (gs_chart_x_extent),
+                            NaN = all of it; see "zoom and pan" below */
     char  *xhover_name;  /* name of x in read-outs ("epoch", "step"); NULL = xlabel */
 
     gs_chart_line *lines;
@@ -163,15 +165,39 @@ void gs_chart_autorange(gs_chart *c);
 /* 1 when the chart has something to draw. */
 int gs_chart_has_data(const gs_chart *c);
 
+/* ---- zoom and pan (x axis) ---------------------------------------------------------- *
+ *
+ * A chart shows the window [zx0, zx1] of its x extent (both NaN: all of it).  The
+ * extent is [xmin, xmax] for LINES and RIDGES (set by autorange or by hand) and
+ * [0, cols] for a HEATMAP, whose column k spans [k, k + 1] in these units.  On a log x
+ * axis zooming and panning work on log10 x.  Every operation keeps the window inside
+ * the extent and at least a minimum width (a heat map: one column; lines and ridges:
+ * 1e-4 of the extent), and a window that covers the whole extent is stored as NaN. */
+
+/* The x extent and the visible window of c (the extent when not zoomed). */
+void gs_chart_x_extent(const gs_chart *c, double *lo, double *hi);
+void gs_chart_x_view(const gs_chart *c, double *lo, double *hi);
+/* 1 when c shows less than its whole x extent. */
+int gs_chart_zoomed(const gs_chart *c);
+/* Show [lo, hi] (clamped as above; NaN or lo >= hi resets). */
+void gs_chart_zoom_set(gs_chart *c, double lo, double hi);
+/* Zoom by factor (> 1 in, < 1 out) keeping x (data units) where it is on screen. */
+void gs_chart_zoom_about(gs_chart *c, double x, double factor);
+/* Move the window by dx (data units; log10 units on a log axis), clamped to the extent. */
+void gs_chart_pan(gs_chart *c, double dx);
+void gs_chart_zoom_reset(gs_chart *c);
+
 /* ---- layout and hit-testing ------------------------------------------------------- */
 
 typedef struct gs_chart_layout {
     double width, height;            /* the whole chart */
     double px, py, pw, ph;           /* the plot area */
     double cbx, cby, cbw, cbh;       /* HEATMAP colour bar (0 size otherwise) */
-    gs_scale xs, ys;                 /* data → pixel for LINES / RIDGES x */
+    gs_scale xs, ys;                 /* data → pixel: x of LINES / RIDGES (the zoom
+                                        window), y of LINES; HEATMAP xs maps column
+                                        units (column k spans [k, k + 1]) */
     double row_h;                    /* HEATMAP cell / RIDGES row height */
-    double col_w;                    /* HEATMAP cell width */
+    double col_w;                    /* HEATMAP cell width (zoomed) */
 } gs_chart_layout;
 
 /* Lay the chart out in a width × height box (pixels or points). */
@@ -225,5 +251,22 @@ void gs_figure_panel_rect(const gs_figure *f, size_t i, double width, double hei
 /* The panel under (x, y) and the point in its coordinates: returns the index or -1. */
 long gs_figure_panel_at(const gs_figure *f, double width, double height, double x, double y,
                         double *lx, double *ly);
+
+/* Zoom and pan a figure: the panels share their x axis (norms, training, raw/post
+ * ridgelines, one overlap map per run), so the window computed for the panel under
+ * the pointer is given to every panel (each clamped to its own extent).
+ *   gs_figure_zoom_at: zoom by factor about the x under figure point (x, y) of a
+ *     width × height figure (about the centre of the first panel when no panel with
+ *     data is there).  Returns 1 when the window changed.
+ *   gs_figure_pan_px: move the window by dpx pixels of panel `panel` (positive: the
+ *     content follows the pointer to the right, i.e. the window moves left).
+ *   gs_figure_get_zoom: the window of the first zoomed panel; 0 when none is zoomed.
+ *   gs_figure_set_zoom: give every panel the window [lo, hi] (NaN resets). */
+int  gs_figure_zoom_at(gs_figure *f, double width, double height, double x, double y, double factor);
+int  gs_figure_pan_px(gs_figure *f, double width, double height, long panel, double dpx);
+void gs_figure_zoom_reset(gs_figure *f);
+int  gs_figure_zoomed(const gs_figure *f);
+int  gs_figure_get_zoom(const gs_figure *f, double *lo, double *hi);
+void gs_figure_set_zoom(gs_figure *f, double lo, double hi);
 
 #endif

@@ -20,6 +20,7 @@ typedef enum {
 static const char *const view_names[VIEW_COUNT] = { "overlap", "norms", "distributions", "training", "summary" };
 
 #define LIVE_PERIOD_MS 2000
+#define ZOOM_KEY_STEP  1.5   /* per Ctrl+plus / Ctrl+minus */
 
 struct _GsWindow {
     GtkApplicationWindow parent_instance;
@@ -167,8 +168,10 @@ static void paint_markup(cairo_t *cr, double width, double height, void *data)
     g_object_unref(layout);
 }
 
+/* Export view v; the figure shows the x window [zoom_lo, zoom_hi] (NaN: all of it). */
 static gboolean export_view(view_id v, GsRunDoc **docs, const int *colors, size_t n, const gs_view_state *st,
-                            const char *path, int width, int height, GError **error)
+                            double zoom_lo, double zoom_hi, const char *path, int width, int height,
+                            GError **error)
 {
     char err[1024];
     view_input vi;
@@ -182,6 +185,8 @@ static gboolean export_view(view_id v, GsRunDoc **docs, const int *colors, size_
         free(markup);
     } else {
         gs_figure *f = build_figure(v, &vi, st);
+        if (f && isfinite(zoom_lo) && isfinite(zoom_hi))
+            gs_figure_set_zoom(f, zoom_lo, zoom_hi);
         rc = f ? gs_figure_export(f, path, width, height, err, sizeof err) : -1;
         if (!f)
             g_strlcpy(err, "out of memory", sizeof err);
@@ -195,8 +200,8 @@ static gboolean export_view(view_id v, GsRunDoc **docs, const int *colors, size_
     return TRUE;
 }
 
-gboolean gs_export_docs(GsRunDoc **docs, int n, const char *view, const char *path, int width, int height,
-                        GError **error)
+gboolean gs_export_docs(GsRunDoc **docs, int n, const char *view, double zoom_lo, double zoom_hi, const char *path,
+                        int width, int height, GError **error)
 {
     view_id v = view_from_name(view);
     if (v == VIEW_COUNT) {
@@ -215,7 +220,7 @@ gboolean gs_export_docs(GsRunDoc **docs, int n, const char *view, const char *pa
     st.metric = GS_MAP_OVERLAP;
     st.log_y = v == VIEW_NORMS;
     st.smooth = 0.6;
-    gboolean ok = export_view(v, docs, colors, (size_t)n, &st, path, width, height, error);
+    gboolean ok = export_view(v, docs, colors, (size_t)n, &st, zoom_lo, zoom_hi, path, width, height, error);
     g_free(colors);
     return ok;
 }
@@ -320,7 +325,7 @@ static void sync_toolbar(GsWindow *self)
     const char *hint = "";
     char buf[256];
     switch (v) {
-    case VIEW_OVERLAP: hint = "Click a cell to select its block and epoch · hover for values"; break;
+    case VIEW_OVERLAP: hint = "Click a cell to select its block and epoch · hover for values · scroll to zoom"; break;
     case VIEW_NORMS:
         g_snprintf(buf, sizeof buf, "Block %s — pick another in the sidebar or on the overlap map",
                    self->sel_block ? self->sel_block : "–");
@@ -331,7 +336,7 @@ static void sync_toolbar(GsWindow *self)
                    self->sel_param ? self->sel_param : "–");
         hint = buf;
         break;
-    case VIEW_TRAINING: hint = "Hover for values · click to jump to an epoch"; break;
+    case VIEW_TRAINING: hint = "Hover for values · click to jump to an epoch · scroll to zoom, drag to pan"; break;
     default: break;
     }
     gtk_label_set_text(self->toolbar_hint, hint);
@@ -746,13 +751,24 @@ static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, do
 
 /* ---- export -------------------------------------------------------------------------------- */
 
+void gs_window_set_zoom(GsWindow *self, double lo, double hi)
+{
+    GsChartView *chart = chart_for(self, current_view(self));
+    if (chart)
+        gs_chart_view_set_zoom(chart, lo, hi);
+}
+
 gboolean gs_window_export_view(GsWindow *self, const char *path, int width, int height, GError **error)
 {
     view_id v = current_view(self);
     gs_view_state st;
     fill_state(self, v, &st);
+    double lo = NAN, hi = NAN;
+    GsChartView *chart = chart_for(self, v);
+    if (chart && !gs_chart_view_get_zoom(chart, &lo, &hi))
+        lo = hi = NAN;
     return export_view(v, (GsRunDoc **)self->docs->pdata, (const int *)(void *)self->colors->data,
-                       self->docs->len, &st, path, width, height, error);
+                       self->docs->len, &st, lo, hi, path, width, height, error);
 }
 
 static void on_export_response(GtkNativeDialog *dialog, int response, gpointer data)
@@ -918,6 +934,8 @@ static void on_view_changed(GObject *stack, GParamSpec *pspec, gpointer data)
     view_id v = current_view(self);
     if (v < VIEW_COUNT && self->dirty[v])
         rebuild_view(self, v);
+    GsChartView *chart = chart_for(self, v);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.zoom-reset", chart && gs_chart_view_is_zoomed(chart));
     gtk_label_set_text(self->hover_label, "");
 }
 
@@ -991,6 +1009,26 @@ static void action_epoch(GtkWidget *widget, const char *name, GVariant *param)
     if (e < 0)
         return;
     set_epoch(self, e + (strcmp(name, "win.epoch-next") == 0 ? 1 : -1));
+}
+
+/* win.zoom-in / win.zoom-out / win.zoom-reset: the x axis of the visible chart */
+static void action_zoom(GtkWidget *widget, const char *name, GVariant *param)
+{
+    GsWindow *self = GS_WINDOW(widget);
+    GsChartView *chart = chart_for(self, current_view(self));
+    if (!chart)
+        return;
+    if (strcmp(name, "win.zoom-reset") == 0)
+        gs_chart_view_reset_zoom(chart);
+    else
+        gs_chart_view_zoom(chart, strcmp(name, "win.zoom-in") == 0 ? ZOOM_KEY_STEP : 1 / ZOOM_KEY_STEP);
+}
+
+static void on_zoom_changed(GsChartView *view, gboolean zoomed, gpointer data)
+{
+    GsWindow *self = data;
+    if (view == chart_for(self, current_view(self)))
+        gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.zoom-reset", zoomed);
 }
 
 static gboolean on_key(GtkEventControllerKey *ctl, guint keyval, guint keycode, GdkModifierType state,
@@ -1118,6 +1156,9 @@ static void gs_window_class_init(GsWindowClass *klass)
     gtk_widget_class_install_action(wc, "win.close-all", NULL, action_close_all);
     gtk_widget_class_install_action(wc, "win.epoch-prev", NULL, action_epoch);
     gtk_widget_class_install_action(wc, "win.epoch-next", NULL, action_epoch);
+    gtk_widget_class_install_action(wc, "win.zoom-in", NULL, action_zoom);
+    gtk_widget_class_install_action(wc, "win.zoom-out", NULL, action_zoom);
+    gtk_widget_class_install_action(wc, "win.zoom-reset", NULL, action_zoom);
 }
 
 static void gs_window_init(GsWindow *self)
@@ -1145,7 +1186,9 @@ static void gs_window_init(GsWindow *self)
     for (int i = 0; i < 4; i++) {
         g_signal_connect(charts[i], "hover", G_CALLBACK(on_hover), self);
         g_signal_connect(charts[i], "activated", G_CALLBACK(on_chart_activated), self);
+        g_signal_connect(charts[i], "zoom-changed", G_CALLBACK(on_zoom_changed), self);
     }
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.zoom-reset", FALSE);
 
     GtkEventController *keys = gtk_event_controller_key_new();
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key), self);

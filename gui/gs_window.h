@@ -41,12 +41,17 @@ void gs_window_show_error(GsWindow *self, const char *message);
  * the widget paintable → GtkSnapshot → the window's GskRenderer → texture → PNG. */
 gboolean gs_window_save_screenshot(GsWindow *self, const char *path, GError **error);
 
+/* Zoom the visible chart's x axis to [lo, hi] (its x units: epochs, |g|, columns of
+ * the overlap map); NaN shows all of it. */
+void gs_window_set_zoom(GsWindow *self, double lo, double hi);
+
 /* Export the visible view at width × height to path (.png, .svg or .pdf) with cairo. */
 gboolean gs_window_export_view(GsWindow *self, const char *path, int width, int height, GError **error);
 
-/* Headless export without a window: build the named view of docs and write it. */
-gboolean gs_export_docs(GsRunDoc **docs, int n, const char *view, const char *path, int width, int height,
-                        GError **error);
+/* Headless export without a window: build the named view of docs, zoomed to the x
+ * window [zoom_lo, zoom_hi] (NaN: all of it, see gs_window_set_zoom), and write it. */
+gboolean gs_export_docs(GsRunDoc **docs, int n, const char *view, double zoom_lo, double zoom_hi, const char *path,
+                        int width, int height, GError **error);
 
 G_END_DECLS
 

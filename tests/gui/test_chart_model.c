@@ -2,7 +2,7 @@
  *
  * Scales and log axes, ranges, ticks, EMA smoothing, downsampling (the reader's
  * gs_series_downsample, as the views use it), layout, hover hit-testing on heat maps,
- * lines and ridges, and the view figures built from an in-memory run snapshot;
+ * lines and ridges, zoom and pan, and the view figures built from an in-memory run snapshot;
  * finally the figures are drawn and exported with cairo (no display needed).
  */
 #include <math.h>
@@ -173,6 +173,117 @@ static void test_hit_testing(void)
     gs_figure_panel_rect(f, 2, 1000, 800, &fx, &fy, &fw, &fh);
     GS_CHECK(fx == 0 && fy == 400 && fw == 500 && fh == 400, "panel 2 of a 2-column grid is bottom-left");
     GS_CHECK(gs_figure_panel_at(f, 1000, 800, 750, 100, &lx2, &ly2) == 1 && lx2 == 250, "panel_at finds panel 1");
+    gs_figure_free(f);
+}
+
+/* Zoom and pan: windows stay inside the extent, keep the point under the pointer,
+ * hit-testing follows the window, and a figure's panels share it. */
+static void test_zoom(void)
+{
+    /* lines, linear x on [0, 100] */
+    gs_chart *c = gs_chart_new(GS_CHART_LINES);
+    double x[101], y[101];
+    for (int i = 0; i <= 100; i++) {
+        x[i] = i;
+        y[i] = i * 0.5;
+    }
+    gs_chart_add_line(c, "none", gs_palette_run(0), x, y, 101);
+    gs_chart_autorange(c);
+    double e0, e1, v0, v1;
+    gs_chart_x_extent(c, &e0, &e1);
+    GS_CHECK(!gs_chart_zoomed(c), "a new chart is not zoomed");
+    gs_chart_zoom_about(c, 50, 4);
+    gs_chart_x_view(c, &v0, &v1);
+    GS_CHECK(gs_chart_zoomed(c) && near(v1 - v0, (e1 - e0) / 4, 1e-9) && near(0.5 * (v0 + v1), 50, 1e-9),
+             "zoom ×4 about the centre shows a quarter around it [%g, %g]", v0, v1);
+    gs_chart_zoom_about(c, v0 + 0.25 * (v1 - v0), 2);
+    double w0, w1;
+    gs_chart_x_view(c, &w0, &w1);
+    GS_CHECK(near((v0 + 0.25 * (v1 - v0) - w0) / (w1 - w0), 0.25, 1e-9),
+             "the point zoomed about stays where it was on screen [%g, %g]", w0, w1);
+    gs_chart_pan(c, -1000);
+    gs_chart_x_view(c, &v0, &v1);
+    GS_CHECK(v0 == e0 && near(v1 - v0, w1 - w0, 1e-9), "a pan past the start stops at the extent [%g, %g]", v0, v1);
+    gs_chart_layout l;
+    gs_chart_layout_compute(c, 600, 400, &l);
+    GS_CHECK(l.xs.dlo == v0 && l.xs.dhi == v1, "the layout's x scale is the window");
+    gs_chart_hit h;
+    double px = gs_scale_map(&l.xs, 5), py = gs_scale_map(&l.ys, 2.5);
+    gs_hit_kind kind = gs_chart_hit_test(c, &l, px, py, 24, &h);
+    GS_CHECK(kind == GS_HIT_POINT && h.x == 5, "hover in the window hits x = 5 (%g)", h.x);
+    gs_chart_zoom_about(c, 10, 1e-6);
+    GS_CHECK(!gs_chart_zoomed(c), "zooming out past the extent resets the window");
+    gs_chart_zoom_about(c, 10, 1e9);
+    gs_chart_x_view(c, &v0, &v1);
+    GS_CHECK(v1 > v0 && near(v1 - v0, 1e-4 * (e1 - e0), 1e-6), "zoom-in stops at 1e-4 of the extent (%g)", v1 - v0);
+    gs_chart_zoom_set(c, NAN, 3);
+    GS_CHECK(!gs_chart_zoomed(c), "a NaN window resets");
+    gs_chart_free(c);
+
+    /* a log x axis zooms in decades */
+    c = gs_chart_new(GS_CHART_RIDGES);
+    c->xlog = 1;
+    const char *rl[1] = { "epoch 0" };
+    gs_chart_set_rows(c, 1, rl);
+    double rx[3] = { 1e-8, 1e-4, 1 }, ry[3] = { 0.2, 0.6, 0.2 };
+    gs_chart_add_line(c, "none", gs_palette_run(0), rx, ry, 3);
+    gs_chart_autorange(c);
+    c->xmin = 1e-8;
+    c->xmax = 1;
+    gs_chart_zoom_about(c, 1e-4, 2);
+    gs_chart_x_view(c, &v0, &v1);
+    GS_CHECK(near(log10(v0), -6, 1e-9) && near(log10(v1), -2, 1e-9), "log zoom ×2 about 1e-4 shows [1e-6, 1e-2] ([%g, %g])",
+             v0, v1);
+    gs_chart_free(c);
+
+    /* heat map 2 × 10: column units, at least one column */
+    c = gs_chart_new(GS_CHART_HEATMAP);
+    double z[20], ep[10];
+    for (int i = 0; i < 20; i++)
+        z[i] = i;
+    for (int k = 0; k < 10; k++)
+        ep[k] = k;
+    const char *rows[2] = { "layer1.0", "layer1.1" };
+    gs_chart_set_grid(c, 2, 10, z, rows, ep);
+    gs_chart_autorange(c);
+    gs_chart_zoom_set(c, 6, 8);
+    gs_chart_layout_compute(c, 800, 400, &l);
+    GS_CHECK(near(l.col_w, l.pw / 2, 1e-9), "two visible columns fill the plot (col_w %g of %g)", l.col_w, l.pw);
+    kind = gs_chart_hit_test(c, &l, l.px + 0.25 * l.pw, l.py + 0.75 * l.ph, 10, &h);
+    GS_CHECK(kind == GS_HIT_CELL && h.col == 6 && h.row == 1 && h.z == 16,
+             "hover on the zoomed map hits column 6 of row 1 (col %ld, z %g)", h.col, h.z);
+    gs_chart_zoom_about(c, 7, 100);
+    gs_chart_x_view(c, &v0, &v1);
+    GS_CHECK(near(v1 - v0, 1, 1e-9), "a heat map shows at least one column (%g)", v1 - v0);
+    gs_chart_free(c);
+
+    /* a figure's panels share the window; an empty panel is left alone */
+    gs_figure *f = gs_figure_new(1);
+    for (int p = 0; p < 2; p++) {
+        gs_chart *pc = gs_chart_new(GS_CHART_LINES);
+        gs_chart_add_line(pc, "none", gs_palette_run(p), x, y, 101);
+        gs_chart_autorange(pc);
+        gs_figure_add(f, pc);
+    }
+    gs_figure_add(f, gs_chart_new(GS_CHART_EMPTY));
+    double fx, fy, fw, fh;
+    gs_figure_panel_rect(f, 0, 600, 900, &fx, &fy, &fw, &fh);
+    GS_CHECK(gs_figure_zoom_at(f, 600, 900, fx + fw / 2, fy + fh / 2, 2) == 1 && gs_figure_zoomed(f),
+             "a zoom in the first panel changes the figure's window");
+    double a0, a1, b0, b1;
+    gs_chart_x_view(f->panels[0], &a0, &a1);
+    gs_chart_x_view(f->panels[1], &b0, &b1);
+    GS_CHECK(a0 == b0 && a1 == b1, "the second panel shows the same window [%g, %g]", b0, b1);
+    GS_CHECK(!gs_chart_zoomed(f->panels[2]), "the empty panel is not zoomed");
+    GS_CHECK(gs_figure_pan_px(f, 600, 900, 1, 50) == 1, "a drag in the second panel pans");
+    gs_chart_x_view(f->panels[0], &b0, &b1);
+    GS_CHECK(b0 < a0 && near(b1 - b0, a1 - a0, 1e-9), "dragging right moves the window left ([%g, %g] → [%g, %g])", a0,
+             a1, b0, b1);
+    double g0, g1;
+    GS_CHECK(gs_figure_get_zoom(f, &g0, &g1) && g0 == b0 && g1 == b1, "get_zoom reports the window");
+    gs_figure_zoom_reset(f);
+    GS_CHECK(!gs_figure_zoomed(f) && !gs_figure_get_zoom(f, &g0, &g1), "reset shows everything again");
+    GS_CHECK(gs_figure_pan_px(f, 600, 900, 0, 50) == 0, "an unzoomed figure does not pan");
     gs_figure_free(f);
 }
 
@@ -373,6 +484,7 @@ int main(void)
     test_ranges_ticks();
     test_ema_downsample();
     test_hit_testing();
+    test_zoom();
     test_views();
     return gs_test_finish();
 }

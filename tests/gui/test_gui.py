@@ -94,6 +94,25 @@ def main():
                 ok = s is not None and s["w"] == 900 and s["h"] == 600 and s["var"] > 100
             check(ok, f"--export {v} to .{ext} ({r.stderr.strip()[:200]})")
 
+    # -- zoom: the x window of the headless modes changes what is drawn, and only that
+    for v in ("norms", "training", "overlap"):
+        full = os.path.join(tmp, f"zoom-full-{v}.png")
+        part = os.path.join(tmp, f"zoom-part-{v}.png")
+        r1 = run([view, "--export", full, "--view", v, "--size", "900x600"] + runs)
+        r2 = run([view, "--export", part, "--view", v, "--size", "900x600", "--zoom", "1:2"] + runs)
+        s = png_stats(stats, full, part) if r1.returncode == 0 and r2.returncode == 0 else None
+        check(s is not None and s["diff"] > 0.5, f"--export --zoom 1:2 draws {v} differently "
+              f"(rc {r1.returncode}/{r2.returncode}, mean |diff| {s and s['diff']:.2f})")
+    png = os.path.join(tmp, "shot-zoom.png")
+    r = run(XVFB + [view, "--screenshot", png, "--view", "norms", "--size", "1024x700", "--zoom", "1:2"] + runs,
+            timeout=120)
+    s = png_stats(stats, shots["norms"], png) if r.returncode == 0 and "norms" in shots else None
+    check(s is not None and s["diff"] > 0.5, f"--screenshot --zoom 1:2 differs from the whole norms view "
+          f"(rc {r.returncode}, mean |diff| {s and s['diff']:.2f})")
+    for bad_zoom in ("2:1", "x", "1:nan"):
+        r = run([view, "--export", os.path.join(tmp, "z.png"), "--view", "norms", "--zoom", bad_zoom, runs[0]])
+        check(r.returncode == 2 and "--zoom" in r.stderr, f"--zoom {bad_zoom} is bad usage (rc {r.returncode})")
+
     # -- bad inputs: exit 2 with one line naming the file
     text = os.path.join(tmp, "notes.h5")
     with open(text, "w") as f:
