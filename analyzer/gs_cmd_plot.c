@@ -109,30 +109,6 @@ static int parse_size(const char *s, gs_plot_opts *o)
     return 0;
 }
 
-/* The figure's size in inches under the options. */
-static void figure_size(const gs_plot_opts *o, const gs_figure_def *f, double *w, double *h)
-{
-    switch (o->size_kind) {
-    case GS_SIZE_EXPLICIT:
-        *w = o->width_in;
-        *h = o->height_in;
-        return;
-    case GS_SIZE_ONE_COLUMN:
-        *w = GS_PLOT_ONE_COLUMN_IN;
-        *h = *w * f->aspect1;
-        return;
-    case GS_SIZE_TWO_COLUMN:
-        *w = GS_PLOT_TWO_COLUMN_IN;
-        *h = *w * f->aspect2;
-        return;
-    case GS_SIZE_AUTO:
-    default:
-        *w = f->columns == 1 ? GS_PLOT_ONE_COLUMN_IN : GS_PLOT_TWO_COLUMN_IN;
-        *h = *w * (f->columns == 1 ? f->aspect1 : f->aspect2);
-        return;
-    }
-}
-
 /* ---- jobs --------------------------------------------------------------------------------------- */
 
 typedef struct plot_job {
@@ -140,8 +116,7 @@ typedef struct plot_job {
     gs_run             **runs;
     size_t               nruns;
     char                 stem[512];
-    pid_t                pid;       /* running gnuplot, or 0 */
-    FILE                *errf;      /* its stderr */
+    gs_gnuplot_proc      proc;      /* running gnuplot (pid 0: none) */
     int                  state;     /* 0 planned, 1 files written, 2 drawn, 3 skipped, -1 failed */
 } plot_job;
 
@@ -152,111 +127,15 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Start `gnuplot STEM.gp` in outdir; returns 0, or -1 with a message in err. */
-static int gnuplot_start(plot_job *j, const char *outdir, const char *gnuplot, char *err, size_t errsz)
+/* Wait for job j's gnuplot; returns 0 when the figure was drawn (messages to stderr). */
+static int gnuplot_wait(plot_job *j, const char *outdir, const gs_plot_opts *o)
 {
-    char script[600];
-    snprintf(script, sizeof script, "%s.gp", j->stem);
-    j->errf = tmpfile();
-    if (!j->errf) {
-        snprintf(err, errsz, "cannot create a temporary file for gnuplot's messages: %s", strerror(errno));
-        return -1;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errsz, "cannot start gnuplot: %s", strerror(errno));
-        fclose(j->errf);
-        j->errf = NULL;
-        return -1;
-    }
-    if (pid == 0) {
-        /* child: only async-signal-safe calls until exec */
-        int errfd = fileno(j->errf);
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0) {
-            dup2(devnull, STDIN_FILENO);
-            dup2(devnull, STDOUT_FILENO);
-        }
-        dup2(errfd, STDERR_FILENO);
-        if (chdir(outdir) != 0) {
-            static const char msg[] = "cannot enter the output directory\n";
-            ssize_t wr = write(STDERR_FILENO, msg, sizeof msg - 1);
-            (void)wr;
-            _exit(126);
-        }
-        char *args[3] = { (char *)gnuplot, script, NULL };
-        execvp(gnuplot, args);
-        static const char msg[] = "exec failed: ";
-        ssize_t wr = write(STDERR_FILENO, msg, sizeof msg - 1);
-        const char *why = strerror(errno);
-        wr = write(STDERR_FILENO, why, strlen(why));
-        wr = write(STDERR_FILENO, "\n", 1);
-        (void)wr;
-        _exit(127);
-    }
-    j->pid = pid;
-    return 0;
-}
-
-/* The first non-empty line of f (rewound), into buf. */
-static void first_line(FILE *f, char *buf, size_t bufsz)
-{
-    buf[0] = '\0';
-    if (!f)
-        return;
-    rewind(f);
-    char line[1024];
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
-            line[--n] = '\0';
-        if (n) {
-            snprintf(buf, bufsz, "%s", line);
-            return;
-        }
-    }
-}
-
-/* Wait for job j's gnuplot; returns 0 when the figure was drawn. */
-static int gnuplot_wait(plot_job *j, const char *outdir, const char *gnuplot, const gs_plot_opts *o)
-{
-    int status = 0, rc = -1;
-    char msg[1024], outpath[4096];
-    while (waitpid(j->pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            gs_cli_error("plot", "waiting for gnuplot on %s/%s.gp: %s", outdir, j->stem, strerror(errno));
-            goto done;
-        }
-    }
-    first_line(j->errf, msg, sizeof msg);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !strncmp(msg, "exec failed", 11)) {
-        gs_cli_error("plot", "cannot run gnuplot ('%s': %s); install gnuplot-nox, or use --no-run", gnuplot,
-                     msg + 13);
-        goto done;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        if (WIFEXITED(status))
-            gs_cli_error("plot", "gnuplot failed on %s/%s.gp (exit %d): %s", outdir, j->stem, WEXITSTATUS(status),
-                         msg[0] ? msg : "no message");
-        else
-            gs_cli_error("plot", "gnuplot was killed by signal %d on %s/%s.gp", WTERMSIG(status), outdir, j->stem);
-        goto done;
-    }
-    snprintf(outpath, sizeof outpath, "%s/%s.%s", outdir, j->stem, gs_plot_ext(o->format));
-    struct stat st;
-    if (stat(outpath, &st) != 0 || st.st_size == 0) {
-        gs_cli_error("plot", "gnuplot wrote no %s from %s/%s.gp%s%s", outpath, outdir, j->stem, msg[0] ? ": " : "", msg);
-        goto done;
-    }
-    if (msg[0])   /* gnuplot warnings are worth seeing */
-        gs_cli_error("plot", "gnuplot on %s/%s.gp: %s", outdir, j->stem, msg);
-    rc = 0;
-done:
-    if (j->errf)
-        fclose(j->errf);
-    j->errf = NULL;
-    j->pid = 0;
+    char err[1024], warn[1024];
+    int rc = gs_gnuplot_finish(&j->proc, outdir, j->stem, gs_plot_ext(o->format), err, sizeof err, warn, sizeof warn);
+    if (rc != 0)
+        gs_cli_error("plot", "%s", err);
+    else if (warn[0])
+        gs_cli_error("plot", "%s", warn);
     return rc;
 }
 
@@ -404,12 +283,12 @@ int gs_cmd_plot(int argc, char **argv)
 
     gs_run **runs = calloc(nruns, sizeof *runs);
     plot_job *jobs = calloc(gs_n_figures * (nruns + 1), sizeof *jobs);
-    char **tags = calloc(nruns, sizeof *tags);
+    char **tags = NULL;
     size_t njobs = 0;
     int rc = 1, input_error = 0, runtime_error = 0;
     double t0 = now_s();
 
-    if (!runs || !jobs || !tags) {
+    if (!runs || !jobs) {
         gs_cli_error(verb, "out of memory");
         goto done;
     }
@@ -420,27 +299,11 @@ int gs_cmd_plot(int argc, char **argv)
             rc = 2;
             goto done;
         }
-        /* a file-name tag per run, made unique */
-        char tag[256];
-        gs_cli_run_tag(gs_run_path(runs[i]), tag, sizeof tag);
-        for (char *p = tag; *p; p++)
-            if (*p == ' ' || *p == '\'' || *p == '"' || *p == '/')
-                *p = '_';
-        size_t len = strlen(tag);
-        for (int k = 2;; k++) {
-            int dup = 0;
-            for (size_t j = 0; j < i; j++)
-                dup |= !strcmp(tags[j], tag);
-            if (!dup)
-                break;
-            snprintf(tag + len, sizeof tag - len, "-%d", k);
-        }
-        tags[i] = malloc(strlen(tag) + 1);
-        if (!tags[i]) {
-            gs_cli_error(verb, "out of memory");
-            goto done;
-        }
-        strcpy(tags[i], tag);
+    }
+    tags = gs_plot_run_tags(runs, nruns);
+    if (!tags) {
+        gs_cli_error(verb, "out of memory");
+        goto done;
     }
     if (gs_cli_mkdirs(o.outdir) != 0) {
         gs_cli_error(verb, "--out %s: cannot create the directory: %s", o.outdir, strerror(errno));
@@ -473,9 +336,6 @@ int gs_cmd_plot(int argc, char **argv)
     }
 
     /* run: write each job's files, start gnuplot, keep at most jobs_max running */
-    const char *gnuplot = getenv("GRADSCOPE_GNUPLOT");
-    if (!gnuplot || !gnuplot[0])
-        gnuplot = "gnuplot";
     size_t running_from = 0;   /* jobs before this index have been waited for */
     int show_progress = !quiet && njobs > 1;
     for (size_t k = 0; k < njobs; k++) {
@@ -489,7 +349,7 @@ int gs_cmd_plot(int argc, char **argv)
                 fprintf(stderr, "[%zu/%zu] %s …\n", k + 1, njobs, j->stem);
         }
         double w, h;
-        figure_size(&o, j->fig, &w, &h);
+        gs_plot_figure_size(&o, j->fig, &w, &h);
         gs_fig_ctx ctx = { .opts = &o, .runs = j->runs, .nruns = j->nruns, .stem = j->stem, .name = j->fig->name };
         int wr = j->fig->write(&ctx, w, h);
         if (wr == GS_FIG_SKIP) {
@@ -514,11 +374,11 @@ int gs_cmd_plot(int argc, char **argv)
         /* keep at most jobs_max gnuplots running: wait for the oldest */
         size_t nrun = 0;
         for (size_t q = running_from; q < k; q++)
-            nrun += jobs[q].pid != 0;
+            nrun += jobs[q].proc.pid != 0;
         while (nrun >= (size_t)jobs_max) {
-            while (jobs[running_from].pid == 0)
+            while (jobs[running_from].proc.pid == 0)
                 running_from++;
-            if (gnuplot_wait(&jobs[running_from], o.outdir, gnuplot, &o) == 0) {
+            if (gnuplot_wait(&jobs[running_from], o.outdir, &o) == 0) {
                 jobs[running_from].state = 2;
             } else {
                 jobs[running_from].state = -1;
@@ -527,16 +387,16 @@ int gs_cmd_plot(int argc, char **argv)
             running_from++;
             nrun--;
         }
-        if (gnuplot_start(j, o.outdir, gnuplot, err, sizeof err) != 0) {
+        if (gs_gnuplot_start(&j->proc, o.outdir, j->stem, err, sizeof err) != 0) {
             gs_cli_error(verb, "%s", err);
             runtime_error = 1;
             j->state = -1;
         }
     }
     for (size_t q = 0; q < njobs; q++) {
-        if (jobs[q].pid == 0)
+        if (jobs[q].proc.pid == 0)
             continue;
-        if (gnuplot_wait(&jobs[q], o.outdir, gnuplot, &o) == 0) {
+        if (gnuplot_wait(&jobs[q], o.outdir, &o) == 0) {
             jobs[q].state = 2;
         } else {
             jobs[q].state = -1;
@@ -568,19 +428,16 @@ int gs_cmd_plot(int argc, char **argv)
 done:
     if (jobs)
         for (size_t q = 0; q < njobs; q++)
-            if (jobs[q].pid != 0) {
+            if (jobs[q].proc.pid != 0) {
                 int st;
-                waitpid(jobs[q].pid, &st, 0);
-                if (jobs[q].errf)
-                    fclose(jobs[q].errf);
+                waitpid(jobs[q].proc.pid, &st, 0);
+                if (jobs[q].proc.errf)
+                    fclose(jobs[q].proc.errf);
             }
     if (runs)
         for (size_t i = 0; i < nruns; i++)
             gs_run_close(runs[i]);
-    if (tags)
-        for (size_t i = 0; i < nruns; i++)
-            free(tags[i]);
-    free(tags);
+    gs_plot_run_tags_free(tags, nruns);
     free(runs);
     free(jobs);
     return rc;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "gs_run.h"
 
@@ -78,5 +79,32 @@ const gs_figure_def *gs_figure_find(const char *name);
 
 /* The output file's extension for a format: "png", "svg", "pdf", "tex". */
 const char *gs_plot_ext(gs_plot_format f);
+
+/* ---- shared by the verb and the library call (gs_plot_export.c) ---------------------- */
+
+/* A figure's size in inches under the options (its own one/two-column choice for AUTO). */
+void gs_plot_figure_size(const gs_plot_opts *o, const gs_figure_def *f, double *w, double *h);
+
+/* A unique file-name tag per run ("runs/a.h5" → "a", then "a-2", …); malloc'd array of
+ * nruns strings (free with gs_plot_run_tags_free), NULL when out of memory. */
+char **gs_plot_run_tags(gs_run *const *runs, size_t nruns);
+void gs_plot_run_tags_free(char **tags, size_t nruns);
+
+/* gnuplot on outdir/STEM.gp: started (fork, chdir outdir, exec — never a shell) with its
+ * stderr in a temporary file, then waited for.  The program is $GRADSCOPE_GNUPLOT or
+ * `gnuplot` from PATH. */
+typedef struct gs_gnuplot_proc {
+    pid_t pid;    /* 0 when not running */
+    FILE *errf;   /* gnuplot's stderr */
+} gs_gnuplot_proc;
+
+const char *gs_gnuplot_program(void);
+/* 0, or -1 with a message in err. */
+int gs_gnuplot_start(gs_gnuplot_proc *p, const char *outdir, const char *stem, char *err, size_t errsz);
+/* Wait; 0 when gnuplot exited 0 and wrote a non-empty outdir/STEM.ext (a message it
+ * printed anyway goes to warn, "" when none; warn may be NULL), else -1 with the reason
+ * (gnuplot's first error line, or why it could not run) in err. */
+int gs_gnuplot_finish(gs_gnuplot_proc *p, const char *outdir, const char *stem, const char *ext, char *err,
+                      size_t errsz, char *warn, size_t warnsz);
 
 #endif
