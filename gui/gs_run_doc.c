@@ -252,3 +252,92 @@ const int64_t *gs_run_doc_get_hist(GsRunDoc *doc, const char *side, size_t p, si
     *rows = doc->hist_rows[s];
     return doc->hist[s];
 }
+
+/* ---- gnuplot figures ------------------------------------------------------------------- */
+
+char **gs_run_docs_plot(GsRunDoc **docs, guint n, const char *figure, const gs_plot_export_opts *opts,
+                        GError **error)
+{
+    char err[1024] = "";
+    int input_error = 0;
+    gs_plot_stems stems = { 0 };
+    gs_run **runs = g_new0(gs_run *, n ? n : 1);
+    for (guint i = 0; i < n; i++)
+        runs[i] = docs[i]->run;
+    g_mutex_lock(&reader_lock);
+    int rc = gs_plot_export_write(runs, n, figure, opts, &stems, &input_error, err, sizeof err);
+    g_mutex_unlock(&reader_lock);
+    g_free(runs);
+    if (rc != 0) {
+        g_set_error_literal(error, GS_RUN_DOC_ERROR, input_error ? 2 : 1, err);
+        return NULL;
+    }
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    for (size_t k = 0; k < stems.n && rc == 0; k++) {
+        rc = gs_plot_export_run_gnuplot(opts->outdir, stems.stem[k], opts->format, err, sizeof err);
+        if (rc == 0)
+            g_ptr_array_add(paths, g_strdup_printf("%s/%s.%s", opts->outdir, stems.stem[k],
+                                                   gs_plot_export_ext(opts->format)));
+    }
+    gs_plot_stems_free(&stems);
+    if (rc != 0) {
+        g_ptr_array_unref(paths);
+        g_set_error_literal(error, GS_RUN_DOC_ERROR, 1, err);
+        return NULL;
+    }
+    g_ptr_array_add(paths, NULL);
+    return (char **)g_ptr_array_free(paths, FALSE);
+}
+
+typedef struct plot_task {
+    GPtrArray           *docs;     /* GsRunDoc, referenced */
+    char                *figure;
+    char                *outdir;
+    char                *select;
+    gs_plot_export_opts  opts;     /* strings point into this struct */
+} plot_task;
+
+static void plot_task_free(gpointer data)
+{
+    plot_task *t = data;
+    g_ptr_array_unref(t->docs);
+    g_free(t->figure);
+    g_free(t->outdir);
+    g_free(t->select);
+    g_free(t);
+}
+
+static void plot_worker(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    plot_task *t = data;
+    GError *error = NULL;
+    char **paths = gs_run_docs_plot((GsRunDoc **)t->docs->pdata, t->docs->len, t->figure, &t->opts, &error);
+    if (paths)
+        g_task_return_pointer(task, paths, (GDestroyNotify)g_strfreev);
+    else
+        g_task_return_error(task, error);
+}
+
+void gs_run_docs_plot_async(GsRunDoc **docs, guint n, const char *figure, const gs_plot_export_opts *opts,
+                            GAsyncReadyCallback cb, gpointer user_data)
+{
+    plot_task *t = g_new0(plot_task, 1);
+    t->docs = g_ptr_array_new_with_free_func(g_object_unref);
+    for (guint i = 0; i < n; i++)
+        g_ptr_array_add(t->docs, g_object_ref(docs[i]));
+    t->figure = g_strdup(figure);
+    t->outdir = g_strdup(opts->outdir);
+    t->select = g_strdup(opts->select);
+    t->opts = *opts;
+    t->opts.outdir = t->outdir;
+    t->opts.select = t->select;
+    GTask *task = g_task_new(NULL, NULL, cb, user_data);
+    g_task_set_task_data(task, t, plot_task_free);
+    g_task_run_in_thread(task, plot_worker);
+    g_object_unref(task);
+}
+
+char **gs_run_docs_plot_finish(GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(res), error);
+}

@@ -18,6 +18,7 @@
 #include <gio/gio.h>
 #include <stdint.h>
 
+#include "gs_plot_export.h"
 #include "gs_run_data.h"
 
 G_BEGIN_DECLS
@@ -56,6 +57,19 @@ gboolean gs_run_doc_is_live(GsRunDoc *doc);
  * [*rows × H] counts owned by the doc (cached per tensor, dropped on refresh), or NULL
  * with *rows = 0 when absent.  Reads synchronously (one small slab). */
 const int64_t *gs_run_doc_get_hist(GsRunDoc *doc, const char *side, size_t p, size_t *rows);
+
+/* Write the analyzer's gnuplot figure `figure` (`gradscope plot --figure`) for docs
+ * into opts->outdir — data files and a standalone FIG.gp per figure — and run gnuplot
+ * there, as the plot verb does.  Blocking (the reader under the process-wide lock,
+ * gnuplot outside it): call from a worker.  Returns the paths of the drawn figures
+ * (a NULL-terminated array, free with g_strfreev), or NULL with error set. */
+char **gs_run_docs_plot(GsRunDoc **docs, guint n, const char *figure, const gs_plot_export_opts *opts,
+                        GError **error);
+
+/* The same in a GTask worker (docs are referenced until it finishes). */
+void gs_run_docs_plot_async(GsRunDoc **docs, guint n, const char *figure, const gs_plot_export_opts *opts,
+                            GAsyncReadyCallback cb, gpointer user_data);
+char **gs_run_docs_plot_finish(GAsyncResult *res, GError **error);
 
 G_END_DECLS
 

@@ -832,6 +832,156 @@ static void action_export(GtkWidget *widget, const char *name, GVariant *param)
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(dlg));
 }
 
+/* ---- export as gnuplot figure ----------------------------------------------------------------- */
+
+/* An extended regex that matches exactly name (for the analyzer's --select). */
+static char *regex_exact(const char *name)
+{
+    GString *re = g_string_new("^");
+    for (const char *p = name; *p; p++) {
+        if (strchr(".[]()*+?{}|^$\\", *p))
+            g_string_append_c(re, '\\');
+        g_string_append_c(re, *p);
+    }
+    g_string_append_c(re, '$');
+    return g_string_free(re, FALSE);
+}
+
+/* The `gradscope plot` figure that draws view v in state st, and its --select
+ * (g_free'd by the caller; NULL: the figure's default).  NULL when v has none. */
+static const char *plot_figure_for(view_id v, const gs_view_state *st, char **select)
+{
+    *select = NULL;
+    switch (v) {
+    case VIEW_OVERLAP:
+        return st->metric == GS_MAP_COSINE ? "cosine-heatmap"
+             : st->metric == GS_MAP_SHARE  ? "residual-share-heatmap"
+                                           : "overlap-heatmap";
+    case VIEW_NORMS:
+        if (st->block)
+            *select = regex_exact(st->block);
+        return "norms";
+    case VIEW_DIST:
+        if (st->param)
+            *select = regex_exact(st->param);
+        return "ridgelines";
+    case VIEW_TRAINING: return "training";
+    default: return NULL;
+    }
+}
+
+static gboolean plot_format_from(const char *format, gs_plot_export_format *out)
+{
+    static const char *const names[] = { "png", "svg", "pdf" };
+    for (int i = 0; i < 3; i++)
+        if (format && !strcmp(format, names[i])) {
+            *out = (gs_plot_export_format)i;
+            return TRUE;
+        }
+    return FALSE;
+}
+
+char **gs_export_docs_gnuplot(GsRunDoc **docs, int n, const char *view, const char *outdir, const char *format,
+                              GError **error)
+{
+    view_id v = view_from_name(view);
+    gs_plot_export_opts opts = { .outdir = outdir };
+    if (v == VIEW_COUNT || !plot_format_from(format, &opts.format)) {
+        g_set_error(error, GS_RUN_DOC_ERROR, 2, v == VIEW_COUNT ? "unknown view '%s'" : "unknown format '%s' (png, svg, pdf)",
+                    v == VIEW_COUNT ? view : format);
+        return NULL;
+    }
+    const gs_run_data *d0 = n > 0 ? gs_run_doc_get_data(docs[0]) : NULL;
+    gs_view_state st = { 0 };
+    st.block = d0 && d0->n_blocks ? d0->block_names[0] : NULL;
+    st.param = d0 ? default_param(d0) : NULL;
+    st.metric = GS_MAP_OVERLAP;
+    char *select = NULL;
+    const char *figure = plot_figure_for(v, &st, &select);
+    if (!figure) {
+        g_set_error(error, GS_RUN_DOC_ERROR, 2, "the %s view has no gnuplot figure (overlap, norms, distributions, training)",
+                    view);
+        return NULL;
+    }
+    opts.select = select;
+    char **paths = gs_run_docs_plot(docs, (guint)n, figure, &opts, error);
+    g_free(select);
+    return paths;
+}
+
+static void on_plotted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    GsWindow *self = data;
+    GError *error = NULL;
+    char **paths = gs_run_docs_plot_finish(res, &error);
+    if (!paths) {
+        char *msg = g_strdup_printf("gnuplot figure: %s", error->message);
+        gs_window_show_error(self, msg);
+        g_free(msg);
+        g_error_free(error);
+    } else {
+        char *list = g_strjoinv(", ", paths);
+        char *msg = g_strdup_printf("Wrote %s (data and .gp script beside it: cd there and run gnuplot to redraw)",
+                                    list);
+        gtk_label_set_text(self->hover_label, msg);
+        g_free(msg);
+        g_free(list);
+        g_strfreev(paths);
+    }
+    g_object_unref(self);
+}
+
+static void on_gnuplot_response(GtkNativeDialog *dialog, int response, gpointer data)
+{
+    GsWindow *self = data;
+    if (response == GTK_RESPONSE_ACCEPT) {
+        GFile *dir = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+        char *outdir = dir ? g_file_get_path(dir) : NULL;
+        view_id v = current_view(self);
+        gs_view_state st;
+        fill_state(self, v, &st);
+        char *select = NULL;
+        const char *figure = plot_figure_for(v, &st, &select);
+        gs_plot_export_opts opts = { .outdir = outdir, .select = select };
+        if (!plot_format_from(gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(dialog), "format"), &opts.format))
+            opts.format = GS_PLOT_EXPORT_PDF;
+        if (outdir && figure && self->docs->len > 0) {
+            gtk_label_set_text(self->hover_label, "Writing the gnuplot figure…");
+            gs_run_docs_plot_async((GsRunDoc **)self->docs->pdata, self->docs->len, figure, &opts, on_plotted,
+                                   g_object_ref(self));
+        }
+        g_free(select);
+        g_free(outdir);
+        g_clear_object(&dir);
+    }
+    g_object_unref(dialog);
+}
+
+static void action_export_gnuplot(GtkWidget *widget, const char *name, GVariant *param)
+{
+    GsWindow *self = GS_WINDOW(widget);
+    gs_view_state st;
+    view_id v = current_view(self);
+    fill_state(self, v, &st);
+    char *select = NULL;
+    const char *figure = plot_figure_for(v, &st, &select);
+    g_free(select);
+    if (!figure || self->docs->len == 0) {
+        gs_window_show_error(self, self->docs->len == 0 ? "Open a run first"
+                                                        : "The Summary view has no gnuplot figure; use gradscope report");
+        return;
+    }
+    GtkFileChooserNative *dlg = gtk_file_chooser_native_new("Export as gnuplot Figure — choose a folder",
+                                                            GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                                            "_Write Here", "_Cancel");
+    static const char *fmt_ids[] = { "pdf", "svg", "png", NULL };
+    static const char *fmt_labels[] = { "PDF", "SVG", "PNG", NULL };
+    gtk_file_chooser_add_choice(GTK_FILE_CHOOSER(dlg), "format", "Format", fmt_ids, fmt_labels);
+    gtk_file_chooser_set_choice(GTK_FILE_CHOOSER(dlg), "format", "pdf");
+    g_signal_connect(dlg, "response", G_CALLBACK(on_gnuplot_response), self);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(dlg));
+}
+
 /* ---- screenshot ---------------------------------------------------------------------------- */
 
 gboolean gs_window_save_screenshot(GsWindow *self, const char *path, GError **error)
@@ -1153,6 +1303,7 @@ static void gs_window_class_init(GsWindowClass *klass)
 #undef CHILD
     gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
     gtk_widget_class_install_action(wc, "win.export", NULL, action_export);
+    gtk_widget_class_install_action(wc, "win.export-gnuplot", NULL, action_export_gnuplot);
     gtk_widget_class_install_action(wc, "win.close-all", NULL, action_close_all);
     gtk_widget_class_install_action(wc, "win.epoch-prev", NULL, action_epoch);
     gtk_widget_class_install_action(wc, "win.epoch-next", NULL, action_epoch);

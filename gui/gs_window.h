@@ -53,6 +53,14 @@ gboolean gs_window_export_view(GsWindow *self, const char *path, int width, int 
 gboolean gs_export_docs(GsRunDoc **docs, int n, const char *view, double zoom_lo, double zoom_hi, const char *path,
                         int width, int height, GError **error);
 
+/* Headless "Export as gnuplot figure": the analyzer's figure for the named view of
+ * docs (with the default selection, as gs_export_docs) written into outdir as data
+ * files + a standalone .gp script, and drawn by gnuplot in format ("png", "svg",
+ * "pdf").  Returns the drawn files (NULL-terminated, g_strfreev), or NULL with error
+ * (code 2: the input — e.g. the summary view, which has no figure — 1: runtime). */
+char **gs_export_docs_gnuplot(GsRunDoc **docs, int n, const char *view, const char *outdir, const char *format,
+                              GError **error);
+
 G_END_DECLS
 
 #endif

@@ -7,6 +7,9 @@
  *   gradscope-view --export OUT.{png,svg,pdf} --view NAME [--size WxH] RUN.h5 …
  *                                    the view's figure drawn with cairo (no display)
  *   both take --zoom LO:HI, the x window to show (epochs; |g| on Distributions)
+ *   gradscope-view --gnuplot DIR --view NAME [--format pdf|svg|png] RUN.h5 …
+ *                                    the analyzer's gnuplot figure for the view: data
+ *                                    files + a standalone .gp script in DIR, drawn
  *
  * Exit codes: 0 ok, 1 runtime failure (cannot write the output), 2 bad usage or a run
  * that cannot be read — with one line on stderr naming the file or flag and the problem.
@@ -28,13 +31,16 @@ static int usage_error(const char *msg)
 
 int main(int argc, char **argv)
 {
-    char *screenshot = NULL, *export_path = NULL, *view = NULL, *size = NULL, *zoom = NULL;
+    char *screenshot = NULL, *export_path = NULL, *view = NULL, *size = NULL, *zoom = NULL, *gnuplot_dir = NULL,
+         *format = NULL;
     gboolean version = FALSE;
     GOptionEntry entries[] = {
         { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Show the view in a real window, save it as a PNG and exit", "OUT.png" },
         { "export", 0, 0, G_OPTION_ARG_FILENAME, &export_path, "Draw the view's figure to a PNG, SVG or PDF file and exit (no display needed)", "OUT.{png,svg,pdf}" },
         { "view", 0, 0, G_OPTION_ARG_STRING, &view, "overlap, norms, distributions, training or summary [overlap]", "NAME" },
         { "size", 0, 0, G_OPTION_ARG_STRING, &size, "Window or figure size [1280x800]", "WxH" },
+        { "gnuplot", 0, 0, G_OPTION_ARG_FILENAME, &gnuplot_dir, "Write the view as a gnuplot figure (data + .gp script) into DIR, draw it and exit", "DIR" },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &format, "With --gnuplot: pdf, svg or png [pdf]", "FMT" },
         { "zoom", 0, 0, G_OPTION_ARG_STRING, &zoom, "Headless: show only this x range (epochs; |g| on distributions)", "LO:HI" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -80,8 +86,12 @@ int main(int argc, char **argv)
         snprintf(msg, sizeof msg, "--view: unknown view '%s' (overlap, norms, distributions, training, summary)", view);
         return usage_error(msg);
     }
-    if (screenshot && export_path)
-        return usage_error("--screenshot and --export do not go together");
+    if ((screenshot != NULL) + (export_path != NULL) + (gnuplot_dir != NULL) > 1)
+        return usage_error("--screenshot, --export and --gnuplot do not go together");
+    if (format && !gnuplot_dir)
+        return usage_error("--format goes with --gnuplot");
+    if (format && strcmp(format, "pdf") && strcmp(format, "svg") && strcmp(format, "png"))
+        return usage_error("--format: expected pdf, svg or png");
 
     int nfiles = argc - 1;
     for (int i = 1; i < argc; i++)
@@ -91,7 +101,7 @@ int main(int argc, char **argv)
             return usage_error(msg);
         }
 
-    if (screenshot || export_path) {
+    if (screenshot || export_path || gnuplot_dir) {
         /* headless: every run must open, else exit 2 with the reader's message */
         GsRunDoc **docs = g_new0(GsRunDoc *, nfiles > 0 ? nfiles : 1);
         for (int i = 0; i < nfiles; i++) {
@@ -106,7 +116,18 @@ int main(int argc, char **argv)
             }
         }
         int rc;
-        if (export_path) {
+        if (gnuplot_dir) {
+            char **paths = gs_export_docs_gnuplot(docs, nfiles, view, gnuplot_dir, format ? format : "pdf", &error);
+            rc = paths ? 0 : error->code == 2 ? 2 : 1;
+            if (paths)
+                for (int i = 0; paths[i]; i++)
+                    printf("%s\n", paths[i]);
+            else {
+                fprintf(stderr, "gradscope-view: %s\n", error->message);
+                g_error_free(error);
+            }
+            g_strfreev(paths);
+        } else if (export_path) {
             rc = gs_export_docs(docs, nfiles, view, zoom_lo, zoom_hi, export_path, w, h, &error) ? 0 : 1;
             if (rc) {
                 fprintf(stderr, "gradscope-view: %s\n", error->message);

@@ -11,6 +11,7 @@ must differ from each other.  `--export` must write PNG/SVG/PDF.  Unreadable inp
 must give exit code 2 and one line naming the file.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,6 +114,32 @@ def main():
         r = run([view, "--export", os.path.join(tmp, "z.png"), "--view", "norms", "--zoom", bad_zoom, runs[0]])
         check(r.returncode == 2 and "--zoom" in r.stderr, f"--zoom {bad_zoom} is bad usage (rc {r.returncode})")
 
+    # -- "Export as gnuplot figure", headless: the analyzer's figure for the view, whose
+    #    script redraws it standalone
+    expect = {"overlap": ["overlap-heatmap-znorm", "overlap-heatmap-none"], "norms": ["norms-znorm", "norms-none"],
+              "distributions": ["ridgelines-znorm", "ridgelines-none"], "training": ["training"]}
+    for v, stems in expect.items():
+        d = os.path.join(tmp, f"gnuplot-{v}")
+        r = run([view, "--gnuplot", d, "--view", v, "--format", "pdf"] + runs)
+        printed = r.stdout.split()
+        want = [os.path.join(d, st + ".pdf") for st in stems]
+        ok = r.returncode == 0 and printed == want and all(
+            os.path.getsize(p) > 1000 and open(p, "rb").read(4) == b"%PDF" for p in want)
+        check(ok, f"--gnuplot --view {v} draws {stems} (rc {r.returncode}: {r.stdout.strip()} {r.stderr.strip()[:200]})")
+        if not ok:
+            continue
+        os.remove(want[0])
+        r = run(["gnuplot", stems[0] + ".gp"], cwd=d)
+        check(r.returncode == 0 and os.path.getsize(want[0]) > 1000, f"{v}: `gnuplot {stems[0]}.gp` redraws it "
+              f"standalone (rc {r.returncode}: {r.stderr.strip()[:200]})")
+    d = os.path.join(tmp, "gnuplot-norms")
+    check("layer1.0" in open(os.path.join(d, "norms-none.gp")).read(),
+          "the norms figure is of the view's block (layer1.0)")
+    r = run([view, "--gnuplot", os.path.join(tmp, "gnuplot-summary"), "--view", "summary"] + runs)
+    check(r.returncode == 2 and "summary" in r.stderr, f"the summary view has no gnuplot figure: exit 2 (rc {r.returncode})")
+    r = run([view, "--gnuplot", tmp, "--format", "bmp", "--view", "norms"] + runs)
+    check(r.returncode == 2 and "--format" in r.stderr, f"--format bmp is bad usage (rc {r.returncode})")
+
     # -- bad inputs: exit 2 with one line naming the file
     text = os.path.join(tmp, "notes.h5")
     with open(text, "w") as f:
@@ -144,6 +171,8 @@ def main():
 
     print(f"1..{n}")
     print(f"# {n - failed} passed, {failed} failed")
+    if failed == 0 and not os.environ.get("GS_KEEP_TMP"):
+        shutil.rmtree(tmp, ignore_errors=True)   # kept for a look when something failed
     return 1 if failed else 0
 
 
