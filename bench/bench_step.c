@@ -96,6 +96,8 @@ static double timed_step(const step_context *c, gs_probes *probes, gs_runlog *lo
     gs_model *m = c->model;
     if (probes)
         gs_probes_begin_step(probes, m, step);
+    else
+        m->hist_enabled = 0;   /* as with --probes off: no block histograms (a probed step may have left them on) */
     gs_model_zero_grad(m);
     gs_model_forward(m, c->x, c->y, c->batch, 1, NULL);
     gs_model_backward(m);
