@@ -205,11 +205,68 @@ static void test_histograms(void)
     GS_CHECK(fabs(o.overlap - 2) < 1e-12 && fabs(o.cosine - 1) < 1e-12 && d[0] == 2, "aligned parts: overlap 2, cosine 1");
 }
 
+/* The vectorized pass (no histograms) against double sums in element order and
+ * against the histogram pass, on lengths with tails, large offset data and non-finite
+ * elements. */
+static void test_overlap_large(void)
+{
+    const size_t lens[] = { 1, 15, 17, 1023, 1025, 3000017 };
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *d1 = malloc(n * sizeof *d1),
+              *d2 = malloc(n * sizeof *d2);
+        uint64_t z = 0x9e3779b97f4a7c15ull + n;
+        for (size_t i = 0; i < n; i++) {
+            z = z * 6364136223846793005ull + 1442695040888963407ull;
+            double u = (double)(z >> 11) / 9007199254740992.0, w = (double)((z >> 3) & 0xffff) / 65536.0;
+            a[i] = (float)(3.0 + u);            /* offset: skip ≈ 3.5 ± 0.3 */
+            b[i] = (float)(-2.0 * u + 0.1 * w);  /* anti-correlated residual */
+        }
+        double ss = 0, rr = 0, sr = 0, dd = 0;
+        for (size_t i = 0; i < n; i++) {
+            float dv = a[i] + b[i];
+            ss += (double)a[i] * a[i];
+            rr += (double)b[i] * b[i];
+            sr += (double)a[i] * b[i];
+            dd += (double)dv * dv;
+        }
+        gs_overlap_sums fast, slow;
+        gs_overlap_sums_clear(&fast);
+        gs_overlap_sums_clear(&slow);
+        int64_t (*hist)[GS_HIST_BINS] = calloc(3, sizeof *hist);
+        gs_overlap_add(d1, a, b, n, &fast, NULL);
+        gs_overlap_add(d2, a, b, n, &slow, hist);
+        double e = fmax(fmax(fabs(fast.skip_sq / ss - 1), fabs(fast.residual_sq / rr - 1)),
+                        fmax(fabs(fast.dot / sr - 1), fabs(fast.sum_sq / dd - 1)));
+        double es = fmax(fabs(slow.skip_sq / ss - 1), fabs(slow.sum_sq / dd - 1));
+        GS_CHECK(e < 1e-5 && es < 1e-9 && fast.count == (double)n && fast.nonfinite == 0 &&
+                     memcmp(d1, d2, n * sizeof *d1) == 0,
+                 "overlap sums of %zu offset elements: vectorized rel. error %.2g, histogram pass %.2g, same dx", n, e, es);
+        if (n > 100) {
+            a[7] = NAN;
+            b[n - 1] = INFINITY;
+            gs_overlap_sums_clear(&fast);
+            gs_overlap_sums_clear(&slow);
+            gs_overlap_add(d1, a, b, n, &fast, NULL);
+            gs_overlap_add(d2, a, b, n, &slow, hist);
+            GS_CHECK(fast.nonfinite == 2 && slow.nonfinite == 2 && isnan(d1[7]) && isinf(d1[n - 1]),
+                     "%zu elements with a NaN and an inf: %lld / %lld non-finite", n, (long long)fast.nonfinite,
+                     (long long)slow.nonfinite);
+        }
+        free(hist);
+        free(a);
+        free(b);
+        free(d1);
+        free(d2);
+    }
+}
+
 int main(void)
 {
     test_transforms();
     test_optimizers();
     test_schedules();
     test_histograms();
+    test_overlap_large();
     return gs_test_finish();
 }
