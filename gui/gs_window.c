@@ -749,7 +749,7 @@ static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, do
     return TRUE;
 }
 
-/* ---- export -------------------------------------------------------------------------------- */
+/* ---- zoom and export ------------------------------------------------------------------------ */
 
 void gs_window_set_zoom(GsWindow *self, double lo, double hi)
 {
@@ -757,6 +757,7 @@ void gs_window_set_zoom(GsWindow *self, double lo, double hi)
     if (chart)
         gs_chart_view_set_zoom(chart, lo, hi);
 }
+
 
 gboolean gs_window_export_view(GsWindow *self, const char *path, int width, int height, GError **error)
 {
@@ -870,12 +871,13 @@ static const char *plot_figure_for(view_id v, const gs_view_state *st, char **se
     }
 }
 
+/* "png", "svg" or "pdf" (the formats' file extensions) as a format. */
 static gboolean plot_format_from(const char *format, gs_plot_export_format *out)
 {
-    static const char *const names[] = { "png", "svg", "pdf" };
-    for (int i = 0; i < 3; i++)
-        if (format && !strcmp(format, names[i])) {
-            *out = (gs_plot_export_format)i;
+    const gs_plot_export_format all[] = { GS_PLOT_EXPORT_PNG, GS_PLOT_EXPORT_SVG, GS_PLOT_EXPORT_PDF };
+    for (size_t i = 0; i < G_N_ELEMENTS(all); i++)
+        if (format && !strcmp(format, gs_plot_export_ext(all[i]))) {
+            *out = all[i];
             return TRUE;
         }
     return FALSE;
