@@ -6,15 +6,18 @@
 #include <string.h>
 
 /* ---- fixed log-magnitude bins ------------------------------------------------------
- * For speed the bin of |x| is found from its float exponent: an octave [2^e, 2^(e+1))
- * holds at most two quarter-decade edges (a quarter decade is a factor 1.78 < 2), so
- * per exponent we keep the bin of 2^e and the (up to) two edges above it. */
+ * For speed the bin of |x| comes from a table indexed by the top 15 bits of |x| (the
+ * exponent and 7 mantissa bits): a cell of the table spans a factor of at most
+ * 1 + 2^-7, far less than a quarter decade (a factor 1.78), so at most one edge lies
+ * inside a cell.  fine_bin[cell] is the bin of the cell's smallest value, with
+ * EDGE_INSIDE set when the next bin's lower edge lies inside the cell (then one
+ * compare decides).  Subnormals are underflow; exact zero is decided by hand. */
 
-static float  log_edges[GS_HIST_LOG_BINS + 1];  /* 10^(-12 + k/4), k = 0..64 */
-static struct {
-    int   base;            /* bin of the octave's smallest value */
-    float next[2];         /* edges inside the octave (or +inf)  */
-} octave_table[256];
+#define FINE_BITS   15
+#define EDGE_INSIDE 0x80
+
+static float   log_edges[GS_HIST_LOG_BINS + 1];  /* 10^(-12 + k/4), k = 0..64 */
+static uint8_t fine_bin[1 << FINE_BITS];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static int bin_by_search(float ax)
@@ -36,19 +39,30 @@ static int bin_by_search(float ax)
     return 2 + lo;
 }
 
+static float float_of_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 static void table_init(void)
 {
     for (int k = 0; k <= GS_HIST_LOG_BINS; k++)
         log_edges[k] = (float)pow(10.0, GS_HIST_LOG10_MIN + (double)k / GS_HIST_BINS_PER_DECADE);
-    for (int e = 1; e < 255; e++) {
-        float lo = ldexpf(1.0f, e - 127);
-        float hi = ldexpf(1.0f, e - 126);             /* may be +inf for e = 254 */
-        octave_table[e].base = bin_by_search(lo);
-        int found = 0;
-        octave_table[e].next[0] = octave_table[e].next[1] = INFINITY;
-        for (int k = 0; k <= GS_HIST_LOG_BINS && found < 2; k++)
-            if (log_edges[k] > lo && log_edges[k] < hi)
-                octave_table[e].next[found++] = log_edges[k];
+    const int shift = 31 - FINE_BITS;
+    for (uint32_t cell = 0; cell < (1u << FINE_BITS); cell++) {
+        uint32_t first = cell << shift, last = first | ((1u << shift) - 1);
+        if ((first >> 23) == 0xff) {                  /* inf / NaN: never binned */
+            fine_bin[cell] = GS_HIST_OVERFLOW_BIN;
+            continue;
+        }
+        if ((first >> 23) == 0) {                     /* subnormals (zero: by bin_fast) */
+            fine_bin[cell] = GS_HIST_UNDERFLOW_BIN;
+            continue;
+        }
+        int lo = bin_by_search(float_of_bits(first)), hi = bin_by_search(float_of_bits(last));
+        fine_bin[cell] = (uint8_t)(lo | (hi != lo ? EDGE_INSIDE : 0));   /* hi == lo + 1 then */
     }
 }
 
@@ -57,10 +71,13 @@ static inline int bin_fast(float x)
     float ax = fabsf(x);
     uint32_t bits;
     memcpy(&bits, &ax, sizeof bits);
-    uint32_t e = bits >> 23;
-    if (e == 0)                                       /* zero or subnormal */
-        return ax == 0.0f ? GS_HIST_ZERO_BIN : GS_HIST_UNDERFLOW_BIN;
-    return octave_table[e].base + (ax >= octave_table[e].next[0]) + (ax >= octave_table[e].next[1]);
+    int t = fine_bin[bits >> (31 - FINE_BITS)];
+    if (t & EDGE_INSIDE) {                            /* rare: one cell in ~500 */
+        t &= ~EDGE_INSIDE;
+        t += ax >= log_edges[t - 1];                  /* bin t + 1 starts at log_edges[t + 1 - 2] */
+    }
+    /* without a branch: exact zeros are common (a ReLU's gradient) and unpredictable */
+    return bits == 0 ? GS_HIST_ZERO_BIN : t;
 }
 
 int gs_hist_bin(float x)
@@ -187,8 +204,8 @@ void gs_overlap_sums_merge(gs_overlap_sums *into, const gs_overlap_sums *from)
  * partial sums per statistic over chunks of OVERLAP_CHUNK elements (at most 64 terms
  * per lane), each chunk's partials added into double sums — float products and short
  * float sums, so the relative error stays near 1e-6 at any n, where one double sum
- * in element order cannot be vectorized.  With histograms the loop stays scalar (the
- * bins are a table lookup per element). */
+ * in element order cannot be vectorized.  Histograms, when asked, are binned chunk by
+ * chunk after the sums (a table lookup per element). */
 #define OVERLAP_LANES 16
 #define OVERLAP_CHUNK 1024
 
@@ -259,27 +276,29 @@ void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t 
             nonfinite += acc.nonfinite;
         }
     } else {
+        /* the same vectorized sums chunk by chunk, then the chunk's bins (still in L1) */
 #pragma omp parallel reduction(+ : skip_sq, residual_sq, dot, sum_sq, nonfinite)
         {
             int64_t local[3][GS_HIST_BINS];
             memset(local, 0, sizeof local);
+            size_t chunks = (n + OVERLAP_CHUNK - 1) / OVERLAP_CHUNK;
 #pragma omp for schedule(static) nowait
-            for (size_t i = 0; i < n; i++) {
-                float s = skip[i], r = residual[i];
-                float d = s + r;
-                dx[i] = d;
-                skip_sq += (double)s * s;
-                residual_sq += (double)r * r;
-                dot += (double)s * r;
-                sum_sq += (double)d * d;
-                if (!isfinite(d))
-                    nonfinite++;
-                if (isfinite(s))
-                    local[0][bin_fast(s)]++;
-                if (isfinite(r))
-                    local[1][bin_fast(r)]++;
-                if (isfinite(d))
-                    local[2][bin_fast(d)]++;
+            for (size_t c = 0; c < chunks; c++) {
+                size_t i0 = c * OVERLAP_CHUNK, len = n - i0 < OVERLAP_CHUNK ? n - i0 : OVERLAP_CHUNK;
+                overlap_acc acc = { 0 };
+                overlap_add_chunk(dx + i0, skip + i0, residual + i0, len, &acc);
+                skip_sq += acc.skip_sq;
+                residual_sq += acc.residual_sq;
+                dot += acc.dot;
+                sum_sq += acc.sum_sq;
+                nonfinite += acc.nonfinite;
+                const float *const parts[3] = { skip + i0, residual + i0, dx + i0 };
+                for (int k = 0; k < 3; k++) {
+                    const float *v = parts[k];
+                    for (size_t i = 0; i < len; i++)
+                        if (!is_nonfinite_bits(v[i]))
+                            local[k][bin_fast(v[i])]++;
+                }
             }
 #pragma omp critical(gs_hist_merge)
             for (int k = 0; k < 3; k++)

@@ -161,6 +161,12 @@ static void test_histograms(void)
         float x = (float)(pow(10.0, -14 + 20 * gs_rng_uniform(&rng)) * (gs_rng_uniform(&rng) < 0.5 ? -1 : 1));
         if (i % 1000 == 0)
             x = edges[2 + (i / 1000) % (GS_HIST_LOG_BINS + 1)];   /* exactly on an edge */
+        else if (i % 1000 == 1)
+            x = nextafterf(edges[2 + (i / 1000) % (GS_HIST_LOG_BINS + 1)], 0);   /* just below one */
+        else if (i % 1000 == 2)
+            x = -nextafterf(edges[2 + (i / 1000) % (GS_HIST_LOG_BINS + 1)], INFINITY);   /* just above */
+        else if (i % 1000 == 3)
+            x = (float)(i / 1000) * 1e-45f;   /* subnormals and zero */
         float ax = fabsf(x);
         int want;
         if (ax == 0)
@@ -238,17 +244,36 @@ static void test_overlap_large(void)
         gs_overlap_add(d2, a, b, n, &slow, hist);
         double e = fmax(fmax(fabs(fast.skip_sq / ss - 1), fabs(fast.residual_sq / rr - 1)),
                         fmax(fabs(fast.dot / sr - 1), fabs(fast.sum_sq / dd - 1)));
-        double es = fmax(fabs(slow.skip_sq / ss - 1), fabs(slow.sum_sq / dd - 1));
-        GS_CHECK(e < 1e-5 && es < 1e-9 && fast.count == (double)n && fast.nonfinite == 0 &&
+        double es = fmax(fmax(fabs(slow.skip_sq / ss - 1), fabs(slow.residual_sq / rr - 1)),
+                         fmax(fabs(slow.dot / sr - 1), fabs(slow.sum_sq / dd - 1)));
+        GS_CHECK(e < 1e-5 && es < 1e-5 && fast.count == (double)n && fast.nonfinite == 0 &&
                      memcmp(d1, d2, n * sizeof *d1) == 0,
-                 "overlap sums of %zu offset elements: vectorized rel. error %.2g, histogram pass %.2g, same dx", n, e, es);
+                 "overlap sums of %zu offset elements: rel. error %.2g without and %.2g with histograms, same dx", n, e,
+                 es);
+        /* the histograms against gs_hist_bin element by element */
+        int64_t (*want)[GS_HIST_BINS] = calloc(3, sizeof *want);
+        for (size_t i = 0; i < n; i++) {
+            want[0][gs_hist_bin(a[i])]++;
+            want[1][gs_hist_bin(b[i])]++;
+            want[2][gs_hist_bin(a[i] + b[i])]++;
+        }
+        GS_CHECK(memcmp(want, hist, 3 * sizeof *want) == 0, "%zu elements: skip/residual/sum histograms bin by bin", n);
+        free(want);
         if (n > 100) {
             a[7] = NAN;
             b[n - 1] = INFINITY;
             gs_overlap_sums_clear(&fast);
             gs_overlap_sums_clear(&slow);
             gs_overlap_add(d1, a, b, n, &fast, NULL);
+            memset(hist, 0, 3 * sizeof *hist);
             gs_overlap_add(d2, a, b, n, &slow, hist);
+            int64_t binned[3] = { 0, 0, 0 };
+            for (int k = 0; k < 3; k++)
+                for (int bin = 0; bin < GS_HIST_BINS; bin++)
+                    binned[k] += hist[k][bin];
+            GS_CHECK(binned[0] == (int64_t)n - 1 && binned[1] == (int64_t)n - 1 && binned[2] == (int64_t)n - 2,
+                     "non-finite elements are counted, not binned (%lld %lld %lld of %zu)", (long long)binned[0],
+                     (long long)binned[1], (long long)binned[2], n);
             GS_CHECK(fast.nonfinite == 2 && slow.nonfinite == 2 && isnan(d1[7]) && isinf(d1[n - 1]),
                      "%zu elements with a NaN and an inf: %lld / %lld non-finite", n, (long long)fast.nonfinite,
                      (long long)slow.nonfinite);
