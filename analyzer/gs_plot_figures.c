@@ -1335,28 +1335,72 @@ static int make_groups(gs_fig_ctx *c, run_groups *g)
         goto oom;
     for (size_t i = 0; i < c->nruns; i++)
         g->size[g->group_of[i]]++;
+    /* Labels: the method, then what tells groups of the same method apart — the
+     * architecture and the optimizer where those vary across the groups, and the whole
+     * configuration where that is still not enough. */
+    size_t *first = calloc(g->n ? g->n : 1, sizeof *first);
+    if (!first)
+        goto oom;
+    for (size_t k = 0; k < g->n; k++)
+        while (g->group_of[first[k]] != k)
+            first[k]++;
+    int vary_arch = 0, vary_opt = 0;
+    char a0[64], o0[64], ak[64], ok[64];
+    if (g->n > 0) {
+        gs_cli_arch_label(c->runs[first[0]], a0, sizeof a0);
+        gs_cli_config_field(c->runs[first[0]], "optimizer", o0, sizeof o0);
+    }
+    for (size_t k = 1; k < g->n; k++) {
+        vary_arch |= strcmp(gs_cli_arch_label(c->runs[first[k]], ak, sizeof ak), a0) != 0;
+        vary_opt |= strcmp(gs_cli_config_field(c->runs[first[k]], "optimizer", ok, sizeof ok), o0) != 0;
+    }
     for (size_t k = 0; k < g->n; k++) {
-        size_t first = 0;
-        while (g->group_of[first] != k)
-            first++;
-        char method[64], other[64], cfg[256], buf[400];
-        gs_cli_method(c->runs[first], method, sizeof method);
-        int repeated = 0;
-        for (size_t i = 0; i < c->nruns; i++)
-            if (g->group_of[i] != k && !strcmp(gs_cli_method(c->runs[i], other, sizeof other), method))
-                repeated = 1;
-        if (repeated)
-            snprintf(buf, sizeof buf, "%s (%s)", method, gs_cli_config_label(c->runs[first], cfg, sizeof cfg));
-        else
-            snprintf(buf, sizeof buf, "%s", method);
+        const gs_run *run = c->runs[first[k]];
+        char method[64], buf[400];
+        snprintf(buf, sizeof buf, "%s", gs_cli_method(run, method, sizeof method));
+        size_t len = strlen(buf);
+        if (vary_arch)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, " · %s", gs_cli_arch_label(run, ak, sizeof ak));
+        if (vary_opt && len < sizeof buf)
+            snprintf(buf + len, sizeof buf - len, " · %s", gs_cli_config_field(run, "optimizer", ok, sizeof ok));
+        g->label[k] = strdup(buf);
+        if (!g->label[k]) {
+            free(first);
+            goto oom;
+        }
+    }
+    /* still the same label for two groups: those get the whole configuration */
+    unsigned char *clash = calloc(g->n ? g->n : 1, 1);
+    if (!clash) {
+        free(first);
+        goto oom;
+    }
+    for (size_t k = 0; k < g->n; k++)
+        for (size_t j = 0; j < g->n; j++)
+            clash[k] |= j != k && !strcmp(g->label[j], g->label[k]);
+    for (size_t k = 0; k < g->n; k++) {
+        char method[64], cfg[256], buf[400];
+        if (clash[k]) {
+            const gs_run *run = c->runs[first[k]];
+            snprintf(buf, sizeof buf, "%s (%s)", gs_cli_method(run, method, sizeof method),
+                     gs_cli_config_label(run, cfg, sizeof cfg));
+        } else {
+            snprintf(buf, sizeof buf, "%s", g->label[k]);
+        }
         size_t len = strlen(buf);
         if (g->size[k] > 1)
             snprintf(buf + len, sizeof buf - len, ", n=%zu", g->size[k]);
-        g->label[k] = malloc(strlen(buf) + 1);
-        if (!g->label[k])
+        char *label = strdup(buf);
+        if (!label) {
+            free(clash);
+            free(first);
             goto oom;
-        strcpy(g->label[k], buf);
+        }
+        free(g->label[k]);
+        g->label[k] = label;
     }
+    free(clash);
+    free(first);
     return GS_FIG_OK;
 oom:
     fig_fail(c, 0, "out of memory");
@@ -1625,8 +1669,14 @@ static int fig_methods(gs_fig_ctx *c, double w, double h)
     fprintf(gp, "set yrange [%.4g:%.4g]\n", lo - pad, hi + pad);
     fputs("set ylabel 'final test accuracy'\nset grid noxtics\n", gp);
     if (g.n > 3 || w < 4.0)
-        fputs("set xtics rotate by -30 left\n", gp);
-    fputs("set key bottom right font ',7'\n"
+    {
+        /* labels end at their tick; the left margin makes room for the first one */
+        size_t longest = 0;
+        for (size_t k = 0; k < g.n; k++)
+            longest = strlen(g.label[k]) > longest ? strlen(g.label[k]) : longest;
+        fprintf(gp, "set xtics rotate by 45 right\nset lmargin %d\nset rmargin 2\n", (int)fmax(10, 0.6 * (double)longest));
+    }
+    fputs("set key outside top center horizontal font ',7'\n"
           "plot data index 1 using ($1+0.12):2 with points pt 6 ps 0.6 lc rgb '#808080' title 'single runs', \\\n"
           "     data index 0 using 1:2:($3 == $3 ? $3 : 0):xtic(5) with yerrorbars lt 1 pt 7 ps 0.9 lw 1.2 "
           "title 'mean ± std'\n", gp);

@@ -98,7 +98,9 @@ $gs compare "$out"/runs/*.h5 --format markdown | tee "$out/compare.md"
 for arch in $archs; do
     $gs compare "$out"/runs/"$arch"-*.h5 --format markdown > "$out/compare-$arch.md"
 done
+echo "== per stage (mean ± std over seeds; paired ZNorm − none)"
+experiments/summarize.py --out "$out" --gradscope "$gs" | tee "$out/summary.md"
 echo "== figures"
 $gs plot "$out"/runs/*.h5 --all --format png --out "$out/figures" || exit 1
 $gs plot "$out"/runs/*.h5 --all --format pdf --out "$out/figures-pdf" || exit 1
-echo "experiments/run.sh: tables in $out/compare*.md, figures in $out/figures/"
+echo "experiments/run.sh: tables in $out/compare*.md and $out/summary.md, figures in $out/figures/"

@@ -51,7 +51,7 @@ def main():
     ap.add_argument("--gradscope", default=os.path.join(here, "..", "build", "cli", "gradscope"))
     args = ap.parse_args()
     rundir = os.path.join(args.out, "runs")
-    rows = defaultdict(list)   # (arch, method) -> [per-run dict]
+    rows = defaultdict(list)   # (arch, optimizer, method) -> [per-run dict]
     for name in sorted(os.listdir(rundir)):
         m = RUN.match(name)
         if not m:
@@ -73,19 +73,20 @@ def main():
         train = export(args.gradscope, path, "train")
         last_epoch = train[-1]["epoch"]
         tail = [t for t in train if t["epoch"] == last_epoch]
-        rows[(m["arch"], m["method"])].append({
+        rows[(m["arch"], m["opt"], m["method"])].append({
             "seed": int(m["seed"]),
             "acc": float(last["test_acc"]), "loss": float(last["test_loss"]),
             "stage": {s: (statistics.mean(v["overlap"]), statistics.mean(v["cosine"])) for s, v in stages.items()},
             "pre": statistics.mean(float(t["grad_norm_pre"]) for t in tail),
             "post": statistics.mean(float(t["grad_norm_post"]) for t in tail),
         })
-    archs = sorted({a for a, _ in rows}, key=lambda a: int(re.sub(r"\D", "", a) or 0))
-    methods = ["none", "znorm", "gc", "clip-norm1"]
-    for arch in archs:
-        runs = {m: rows[(arch, m)] for m in methods if rows.get((arch, m))}
+    setups = sorted({(a, o) for a, o, _ in rows}, key=lambda k: (int(re.sub(r"\D", "", k[0]) or 0), k[1]))
+    for arch, opt in setups:
+        found = sorted({m for a, o, m in rows if (a, o) == (arch, opt)})
+        order = ["none", "znorm", "gc"] + [m for m in found if m not in ("none", "znorm", "gc")]
+        runs = {m: rows[(arch, opt, m)] for m in order if rows.get((arch, opt, m))}
         nst = max(len(r["stage"]) for rs in runs.values() for r in rs)
-        print(f"\n#### {arch}\n")
+        print(f"\n#### {arch}, {opt}\n")
         head = ["method", "seeds", "test acc", "test loss"] + [f"overlap s{s}" for s in range(1, nst + 1)] + \
                [f"cosine s{s}" for s in range(1, nst + 1)] + ["‖g‖ pre", "‖g‖ post"]
         print("| " + " | ".join(head) + " |")
@@ -108,7 +109,7 @@ def main():
                 for s in range(1, nst + 1):
                     if s in r["stage"] and s in b["stage"]:
                         diffs[s].append(r["stage"][s][0] - b["stage"][s][0])
-            print(f"\nPaired ZNorm − none (same seed), {arch}: test accuracy {pm(accd)}; "
+            print(f"\nPaired ZNorm − none (same seed), {arch}, {opt}: test accuracy {pm(accd)}; "
                   + "; ".join(f"overlap stage {s} {pm(diffs[s], 4)}" for s in range(1, nst + 1)))
 
 
