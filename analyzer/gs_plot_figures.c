@@ -1521,6 +1521,12 @@ static int fig_training(gs_fig_ctx *c, double w, double h)
             emax_all = ser[i].n;
     if (emax_all <= 12)
         fputs("set xtics 1\n", gp);
+    if (emax_all == 1)   /* one epoch: a range around it (gnuplot cannot autoscale a point) */
+        for (size_t i = 0; i < c->nruns * N_TRAIN_Q; i++)
+            if (ser[i].n == 1 && isfinite(ser[i].x[0])) {
+                fprintf(gp, "set xrange [%g:%g]\n", ser[i].x[0] - 0.5, ser[i].x[0] + 0.5);
+                break;
+            }
     size_t maxlen = 5;
     for (size_t k = 0; k < g.n; k++)
         if (strlen(g.label[k]) > maxlen)
@@ -1541,8 +1547,9 @@ static int fig_training(gs_fig_ctx *c, double w, double h)
                             "     data index %zu using 1:($%d-$%d):($%d+$%d) with filledcurves fillcolor lt %zu notitle, \\\n     ",
                         k, col_test, col_test + 1, col_test, col_test + 1, k + 1,
                         k, col_train, col_train + 1, col_train, col_train + 1, k + 1);
-            fprintf(gp, "data index %zu using 1:%d with lines lt %zu notitle, \\\n"
-                        "     data index %zu using 1:%d with lines lt %zu dt 2 notitle",
+            /* points too: every epoch is a measurement, and a one-epoch run is only points */
+            fprintf(gp, "data index %zu using 1:%d with linespoints lt %zu notitle, \\\n"
+                        "     data index %zu using 1:%d with linespoints lt %zu dt 2 notitle",
                     k, col_test, k + 1, k, col_train, k + 1);
         }
         fputc('\n', gp);
