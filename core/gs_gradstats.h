@@ -52,7 +52,7 @@ double gs_moments_norm(const gs_moments *m);  /* sqrt(Σx²) */
 
 /* The GS_HIST_BINS + 1 bin edges, see above. */
 void gs_hist_edges(float edges[GS_HIST_BINS + 1]);
-/* The bin of a finite value. */
+/* The bin of a finite value; GS_HIST_BINS (no bin) for inf and NaN. */
 int  gs_hist_bin(float x);
 
 /* Sums describing the two parts of a block's input gradient, dx = skip + residual. */
