@@ -265,9 +265,13 @@ void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t 
     pthread_once(&table_once, table_init);
     double skip_sq = 0.0, residual_sq = 0.0, dot = 0.0, sum_sq = 0.0;
     int64_t nonfinite = 0;
-    if (!hist) {
-        size_t chunks = (n + OVERLAP_CHUNK - 1) / OVERLAP_CHUNK;
-#pragma omp parallel for schedule(static) reduction(+ : skip_sq, residual_sq, dot, sum_sq, nonfinite)
+    const size_t chunks = (n + OVERLAP_CHUNK - 1) / OVERLAP_CHUNK;
+#pragma omp parallel reduction(+ : skip_sq, residual_sq, dot, sum_sq, nonfinite)
+    {
+        int64_t local[3][GS_HIST_BINS + 1];   /* + the NONFINITE_SLOT, dropped */
+        if (hist)
+            memset(local, 0, sizeof local);
+#pragma omp for schedule(static) nowait
         for (size_t c = 0; c < chunks; c++) {
             size_t i0 = c * OVERLAP_CHUNK, len = n - i0 < OVERLAP_CHUNK ? n - i0 : OVERLAP_CHUNK;
             overlap_acc acc = { 0 };
@@ -277,32 +281,18 @@ void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t 
             dot += acc.dot;
             sum_sq += acc.sum_sq;
             nonfinite += acc.nonfinite;
-        }
-    } else {
-        /* the same vectorized sums chunk by chunk, then the chunk's bins (still in L1) */
-#pragma omp parallel reduction(+ : skip_sq, residual_sq, dot, sum_sq, nonfinite)
-        {
-            int64_t local[3][GS_HIST_BINS + 1];   /* + the NONFINITE_SLOT, dropped */
-            memset(local, 0, sizeof local);
-            size_t chunks = (n + OVERLAP_CHUNK - 1) / OVERLAP_CHUNK;
-#pragma omp for schedule(static) nowait
-            for (size_t c = 0; c < chunks; c++) {
-                size_t i0 = c * OVERLAP_CHUNK, len = n - i0 < OVERLAP_CHUNK ? n - i0 : OVERLAP_CHUNK;
-                overlap_acc acc = { 0 };
-                overlap_add_chunk(dx + i0, skip + i0, residual + i0, len, &acc);
-                skip_sq += acc.skip_sq;
-                residual_sq += acc.residual_sq;
-                dot += acc.dot;
-                sum_sq += acc.sum_sq;
-                nonfinite += acc.nonfinite;
-                /* the three parts in one loop: three independent increments per element */
-                const float *ps = skip + i0, *pr = residual + i0, *pd = dx + i0;
-                for (size_t i = 0; i < len; i++) {
-                    local[0][bin_fast(ps[i])]++;
-                    local[1][bin_fast(pr[i])]++;
-                    local[2][bin_fast(pd[i])]++;
-                }
+            if (!hist)
+                continue;
+            /* the chunk's bins while it is in L1; the three parts in one loop: three
+             * independent increments per element */
+            const float *ps = skip + i0, *pr = residual + i0, *pd = dx + i0;
+            for (size_t i = 0; i < len; i++) {
+                local[0][bin_fast(ps[i])]++;
+                local[1][bin_fast(pr[i])]++;
+                local[2][bin_fast(pd[i])]++;
             }
+        }
+        if (hist) {
 #pragma omp critical(gs_hist_merge)
             for (int k = 0; k < 3; k++)
                 for (int b = 0; b < GS_HIST_BINS; b++)
