@@ -124,12 +124,76 @@ KF(fwd_image)(float *restrict grid, const float *restrict packed, const float *r
     }
 }
 
+#if KWKY == 3
+/* Stride 1, all three kernel rows per pass: the taps of row ky are the packed vector at
+ * ky·pitch + v·KVL and the same shifted by one and two floats.  Those shifts are taken
+ * from that vector and the next one (which is the following v's first tap), so each v
+ * loads one new vector per row instead of three unaligned ones.  Needs KVL floats of
+ * plane beyond the last tap's reach (layout_init). */
+__attribute__((target(KTARGET))) static void
+KF(wgrad_group_s1)(float *restrict dwp, const float *restrict packed, const float *restrict doutg,
+                   const direct_layout *L, int G, int C, int O_r)
+{
+    typedef KF(vf) vf;
+    typedef KF(vfu) vfu;
+    typedef int vi __attribute__((vector_size(KVL * 4)));
+    vi shift1, shift2;
+    for (int l = 0; l < KVL; l++) {
+        shift1[l] = l + 1;
+        shift2[l] = l + 2;
+    }
+    const int nv = L->qlen / KVL;
+    const size_t qlen = (size_t)L->qlen, plane = L->plane, pitch = (size_t)L->pitch;
+    for (int ob = 0; ob < O_r / KWNO; ob++) {
+        for (int c = 0; c < C; c++) {
+            vf acc[KWNO][9];
+            for (int o = 0; o < KWNO; o++)
+                for (int k = 0; k < 9; k++)
+                    acc[o][k] = (vf){0};
+            for (int g = 0; g < G; g++) {
+                const float *pc = packed + ((size_t)g * C + c) * plane;
+                const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * qlen;
+                vf head[3];
+                for (int r = 0; r < 3; r++)
+                    head[r] = *(const vfu *)(pc + (size_t)r * pitch);
+                for (int v = 0; v < nv; v++) {
+                    vf d[KWNO];
+                    for (int o = 0; o < KWNO; o++)
+                        d[o] = *(const vfu *)(dg + (size_t)o * qlen + (size_t)v * KVL);
+                    for (int r = 0; r < 3; r++) {
+                        const vf next = *(const vfu *)(pc + (size_t)r * pitch + (size_t)(v + 1) * KVL);
+                        const vf x0 = head[r];
+                        const vf x1 = __builtin_shuffle(head[r], next, shift1);
+                        const vf x2 = __builtin_shuffle(head[r], next, shift2);
+                        for (int o = 0; o < KWNO; o++) {
+                            acc[o][r * 3 + 0] += d[o] * x0;
+                            acc[o][r * 3 + 1] += d[o] * x1;
+                            acc[o][r * 3 + 2] += d[o] * x2;
+                        }
+                        head[r] = next;
+                    }
+                }
+            }
+            for (int o = 0; o < KWNO; o++)
+                for (int k = 0; k < 9; k++)
+                    dwp[(((size_t)ob * KWNO + o) * C + c) * 9 + k] += KHSUM(acc[o][k]);
+        }
+    }
+}
+#endif
+
 /* One pass per (block of KWNO output channels, input channel, KWKY kernel rows):
  * KWNO·KWKY·3 accumulators, each grid vector of dout loaded once per pass. */
 __attribute__((target(KTARGET))) static void
 KF(wgrad_group)(float *restrict dwp, const float *restrict packed, const float *restrict doutg,
                 const direct_layout *L, int G, int C, int O_r)
 {
+#if KWKY == 3
+    if (L->stride == 1) {
+        KF(wgrad_group_s1)(dwp, packed, doutg, L, G, C, O_r);
+        return;
+    }
+#endif
     typedef KF(vf) vf;
     typedef KF(vfu) vfu;
     const int nv = L->qlen / KVL;
