@@ -331,8 +331,17 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
  * the float range still sum without overflowing. */
 #define BN_LANES 16
 
+/* The memory passes of batch norm are compiled for AVX-512 and AVX2 too and chosen at
+ * load time (the default build targets any x86-64, where the double partials above run
+ * two lanes at a time).  On x86-64 only; elsewhere they are plain functions. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GS_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GS_SIMD_CLONES
+#endif
+
 /* Σ x */
-static double plane_sum(const float *x, int n)
+GS_SIMD_CLONES static double plane_sum(const float *x, int n)
 {
     double part[BN_LANES] = {0};
     int i = 0;
@@ -348,7 +357,7 @@ static double plane_sum(const float *x, int n)
 }
 
 /* Σ (x − mean)² */
-static double plane_sumsq(const float *x, double mean, int n)
+GS_SIMD_CLONES static double plane_sumsq(const float *x, double mean, int n)
 {
     double part[BN_LANES] = {0};
     int i = 0;
@@ -368,7 +377,7 @@ static double plane_sumsq(const float *x, double mean, int n)
 }
 
 /* Σ dy and Σ dy·(x − mean) */
-static void plane_sum_dy(const float *dy, const float *x, double mean, int n, double *sum_dy,
+GS_SIMD_CLONES static void plane_sum_dy(const float *dy, const float *x, double mean, int n, double *sum_dy,
                          double *sum_dy_xc)
 {
     double p_dy[BN_LANES] = {0}, p_dyx[BN_LANES] = {0};
@@ -389,6 +398,24 @@ static void plane_sum_dy(const float *dy, const float *x, double mean, int n, do
     }
     *sum_dy += a;
     *sum_dy_xc += b;
+}
+
+/* y = x·scale + shift */
+GS_SIMD_CLONES static void plane_scale_shift(float *restrict y, const float *restrict x, float scale, float shift,
+                                             int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] = x[i] * scale + shift;
+}
+
+/* dx = k·(dy − mean_dy − x̂·mean_dy_xhat), x̂ = (x − mean)·invstd */
+GS_SIMD_CLONES static void plane_bn_din(float *restrict dx, const float *restrict dy, const float *restrict x,
+                                        float mean, float invstd, float k, float mean_dy, float mean_dy_xhat, int n)
+{
+    for (int i = 0; i < n; i++) {
+        float xhat = (x[i] - mean) * invstd;
+        dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+    }
 }
 
 void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd,
@@ -422,12 +449,8 @@ void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd
         save_invstd[c] = (float)invstd;
         float scale = (float)(gamma[c] * invstd);
         float shift = (float)(beta[c] - mean * gamma[c] * invstd);
-        for (int b = 0; b < B; b++) {
-            const float *x = in + ((size_t)b * C + c) * HW;
-            float *y = out + ((size_t)b * C + c) * HW;
-            for (int i = 0; i < HW; i++)
-                y[i] = x[i] * scale + shift;
-        }
+        for (int b = 0; b < B; b++)
+            plane_scale_shift(out + ((size_t)b * C + c) * HW, in + ((size_t)b * C + c) * HW, scale, shift, HW);
         double unbiased = n > 1 ? var * n / (n - 1) : var;
         running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
         running_var[c] = (float)((1.0 - momentum) * running_var[c] + momentum * unbiased);
@@ -475,15 +498,9 @@ void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float 
         const float mean_dy = (float)(sum_dy / n);
         const float mean_dy_xhat = (float)(sum_dy_xhat / n);
         const float fmean = (float)mean, finvstd = (float)invstd;
-        for (int b = 0; b < B; b++) {
-            const float *x = in + ((size_t)b * C + c) * HW;
-            const float *dy = dout + ((size_t)b * C + c) * HW;
-            float *dx = din + ((size_t)b * C + c) * HW;
-            for (int i = 0; i < HW; i++) {
-                float xhat = (x[i] - fmean) * finvstd;
-                dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
-            }
-        }
+        for (int b = 0; b < B; b++)
+            plane_bn_din(din + ((size_t)b * C + c) * HW, dout + ((size_t)b * C + c) * HW,
+                         in + ((size_t)b * C + c) * HW, fmean, finvstd, k, mean_dy, mean_dy_xhat, HW);
     }
 }
 
