@@ -21,7 +21,9 @@
  *   wgrad_group_<KSUF>(dwp, packed, doutg, L, G, C, O_r)
  *       dwp (O_r, C, 9) += Σ_g Σ_q doutg[g][o][q] · packed[g][c][q + tap[k]]
  *       packed (G, C, plane); doutg (G, O_r, qlen) with zeros at dropped grid positions;
- *       O_r a multiple of KWNO.
+ *       O_r a multiple of KWNO.  With KWKY == 3 and stride 1 it runs wgrad_group_s1,
+ *       which takes the kx = 1, 2 taps as shifts of the kx = 0 vector and the next one
+ *       (the plane then needs KVL floats beyond the last tap's reach).
  */
 
 #define KCAT2(a, b) a##_##b
