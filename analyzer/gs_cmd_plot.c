@@ -270,11 +270,8 @@ int gs_cmd_plot(int argc, char **argv)
         return gs_cli_usage_error(verb, "say which figures: --figure NAME or --all");
     if (o.select) {
         /* a bad regex is bad usage: say so once, before any figure */
-        gs_selection probe = { 0 };
-        const char *one = "x";
-        if (gs_select_names(&one, 1, o.select, &probe, err, sizeof err) != 0)
+        if (gs_plot_check_select(o.select, err, sizeof err) != 0)
             return gs_cli_usage_error(verb, "--select: %s", err);
-        gs_selection_free(&probe);
     }
     if (o.size_kind == GS_SIZE_EXPLICIT && o.width_px > 0) {
         o.width_in = (double)o.width_px / o.dpi;

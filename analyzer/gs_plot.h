@@ -82,6 +82,9 @@ const char *gs_plot_ext(gs_plot_format f);
 
 /* ---- shared by the verb and the library call (gs_plot_export.c) ---------------------- */
 
+/* 0 when the --select regex compiles, else -1 with the reason in err. */
+int gs_plot_check_select(const char *select, char *err, size_t errsz);
+
 /* A figure's size in inches under the options (its own one/two-column choice for AUTO). */
 void gs_plot_figure_size(const gs_plot_opts *o, const gs_figure_def *f, double *w, double *h);
 

@@ -19,6 +19,16 @@
 
 /* ---- shared with the plot verb ------------------------------------------------------- */
 
+int gs_plot_check_select(const char *select, char *err, size_t errsz)
+{
+    gs_selection probe = { 0 };
+    const char *one = "x";
+    if (gs_select_names(&one, 1, select, &probe, err, errsz) != 0)
+        return -1;
+    gs_selection_free(&probe);
+    return 0;
+}
+
 void gs_plot_figure_size(const gs_plot_opts *o, const gs_figure_def *f, double *w, double *h)
 {
     switch (o->size_kind) {
@@ -209,11 +219,6 @@ void gs_plot_stems_free(gs_plot_stems *s)
     s->n = 0;
 }
 
-int gs_plot_figure_exists(const char *name)
-{
-    return name && gs_figure_find(name) != NULL;
-}
-
 const char *gs_plot_export_ext(gs_plot_export_format format)
 {
     switch (format) {
@@ -267,16 +272,11 @@ int gs_plot_export_write(gs_run *const *runs, size_t nruns, const char *name, co
         o.width_in = opts->width_in;
         o.height_in = opts->height_in;
     }
-    if (o.select) {
-        gs_selection probe = { 0 };
-        const char *one = "x";
-        char why[512];
-        if (gs_select_names(&one, 1, o.select, &probe, why, sizeof why) != 0) {
-            snprintf(err, errsz, "selection '%s': %s", o.select, why);
-            *input_error = 1;
-            return -1;
-        }
-        gs_selection_free(&probe);
+    char why[512];
+    if (o.select && gs_plot_check_select(o.select, why, sizeof why) != 0) {
+        snprintf(err, errsz, "selection '%s': %s", o.select, why);
+        *input_error = 1;
+        return -1;
     }
     if (gs_cli_mkdirs(o.outdir) != 0) {
         snprintf(err, errsz, "%s: cannot create the directory: %s", o.outdir, strerror(errno));

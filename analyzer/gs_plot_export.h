@@ -39,9 +39,6 @@ typedef struct gs_plot_stems {
 
 void gs_plot_stems_free(gs_plot_stems *s);   /* NULL and a zeroed struct are fine */
 
-/* 1 when name is one of the `plot` figures ("overlap-heatmap", "norms", …). */
-int gs_plot_figure_exists(const char *name);
-
 /* Write the data and .gp files of figure `name` for runs[0..nruns): a per-run figure
  * once per run (stem NAME for one run, NAME-RUNTAG for several, as the verb names
  * them), a multi-run figure once (stem NAME).  Returns 0 and fills *out (free with
