@@ -157,6 +157,8 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #define KWNO 2
 #define KWKY 3
 #define KHSUM(v) hsum_avx512((__m512)(v))
+/* (head, next) shifted down by n floats: head[n …], next[0 … n) (valignd) */
+#define KSHIFT(head, next, n) ((vf)_mm512_alignr_epi32((__m512i)(next), (__m512i)(head), (n)))
 #include "gs_conv_kernel.h"
 #undef KSUF
 #undef KTARGET
@@ -167,6 +169,7 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #undef KWNO
 #undef KWKY
 #undef KHSUM
+#undef KSHIFT
 
 #define KSUF avx2
 #define KTARGET "avx2,fma"

@@ -138,12 +138,6 @@ KF(wgrad_group_s1)(float *restrict dwp, const float *restrict packed, const floa
 {
     typedef KF(vf) vf;
     typedef KF(vfu) vfu;
-    typedef int vi __attribute__((vector_size(KVL * 4)));
-    vi shift1, shift2;
-    for (int l = 0; l < KVL; l++) {
-        shift1[l] = l + 1;
-        shift2[l] = l + 2;
-    }
     const int nv = L->qlen / KVL;
     const size_t qlen = (size_t)L->qlen, plane = L->plane, pitch = (size_t)L->pitch;
     for (int ob = 0; ob < O_r / KWNO; ob++) {
@@ -165,8 +159,8 @@ KF(wgrad_group_s1)(float *restrict dwp, const float *restrict packed, const floa
                     for (int r = 0; r < 3; r++) {
                         const vf next = *(const vfu *)(pc + (size_t)r * pitch + (size_t)(v + 1) * KVL);
                         const vf x0 = head[r];
-                        const vf x1 = __builtin_shuffle(head[r], next, shift1);
-                        const vf x2 = __builtin_shuffle(head[r], next, shift2);
+                        const vf x1 = KSHIFT(head[r], next, 1);
+                        const vf x2 = KSHIFT(head[r], next, 2);
                         for (int o = 0; o < KWNO; o++) {
                             acc[o][r * 3 + 0] += d[o] * x0;
                             acc[o][r * 3 + 1] += d[o] * x1;
