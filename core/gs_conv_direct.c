@@ -50,7 +50,7 @@ static void layout_init(direct_layout *L, int in_h, int in_w, int stride, int vl
         L->pitch = in_w + 1;
         L->qlen = (int)round_up((size_t)L->out_h * L->pitch, vl);
         /* reach: the last tap of the last grid vector, and a vector more for the
-         * weight gradient's shifted loads (gs_conv_kernel.h, wgrad_group_s1) */
+         * weight gradient's shifted loads (gs_conv_kernel.h, wgrad_group_rows) */
         size_t rows = (size_t)(in_h + 2) * L->pitch, reach = (size_t)L->qlen + 2 * L->pitch + VL_MAX;
         L->phase = round_up(rows > reach ? rows : reach, VL_MAX);
         L->plane = L->phase;
@@ -60,7 +60,8 @@ static void layout_init(direct_layout *L, int in_h, int in_w, int stride, int vl
     } else {
         L->pitch = L->out_w + 1;
         L->qlen = (int)round_up((size_t)L->out_h * L->pitch, vl);
-        size_t rows = (size_t)(L->out_h + 1) * L->pitch, reach = (size_t)L->qlen + L->pitch + 1;
+        /* reach: the last tap, and a vector more for the weight gradient's shifts */
+        size_t rows = (size_t)(L->out_h + 1) * L->pitch, reach = (size_t)L->qlen + L->pitch + VL_MAX;
         L->phase = round_up(rows > reach ? rows : reach, VL_MAX);
         L->plane = 4 * L->phase;
         for (int ky = 0; ky < 3; ky++)

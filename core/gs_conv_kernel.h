@@ -21,9 +21,10 @@
  *   wgrad_group_<KSUF>(dwp, packed, doutg, L, G, C, O_r)
  *       dwp (O_r, C, 9) += Σ_g Σ_q doutg[g][o][q] · packed[g][c][q + tap[k]]
  *       packed (G, C, plane); doutg (G, O_r, qlen) with zeros at dropped grid positions;
- *       O_r a multiple of KWNO.  With KWKY == 3 and stride 1 it runs wgrad_group_s1,
- *       which takes the kx = 1, 2 taps as shifts of the kx = 0 vector and the next one
- *       (the plane then needs KVL floats beyond the last tap's reach).
+ *       O_r a multiple of KWNO.  With KWKY == 3 it runs wgrad_group_rows, which takes
+ *       the shifted taps of a row as shifts of its kx = 0 vector and the next one
+ *       (KSHIFT(head, next, n); the plane then needs KVL floats beyond the last tap's
+ *       reach).
  */
 
 #define KCAT2(a, b) a##_##b
@@ -127,19 +128,28 @@ KF(fwd_image)(float *restrict grid, const float *restrict packed, const float *r
 }
 
 #if KWKY == 3
-/* Stride 1, all three kernel rows per pass: the taps of row ky are the packed vector at
- * ky·pitch + v·KVL and the same shifted by one and two floats.  Those shifts are taken
- * from that vector and the next one (which is the following v's first tap), so each v
- * loads one new vector per row instead of three unaligned ones.  Needs KVL floats of
- * plane beyond the last tap's reach (layout_init). */
-__attribute__((target(KTARGET))) static void
-KF(wgrad_group_s1)(float *restrict dwp, const float *restrict packed, const float *restrict doutg,
-                   const direct_layout *L, int G, int C, int O_r)
+/* All three kernel rows per pass, the kx taps of a row from as few loads as possible.
+ * Row ky's kx = 0 tap reads the packed vector at tap[ky·3] + v·KVL ("head"); the next
+ * v's head ("next") is loaded once and both serve the shifted taps:
+ *   stride 1: kx = 1, 2 are head shifted by one and two floats (from head and next);
+ *   stride 2: kx = 2 is the same phase plane one float on (head shifted by one), kx = 1
+ *             is the other column phase, one load.
+ * So each v loads one (stride 1) or two (stride 2) vectors per row instead of three
+ * unaligned ones.  Needs KVL floats of plane beyond the last tap's reach (layout_init).
+ * stride is a constant after inlining. */
+__attribute__((target(KTARGET), always_inline)) static inline void
+KF(wgrad_group_rows)(float *restrict dwp, const float *restrict packed, const float *restrict doutg,
+                     const direct_layout *L, int G, int C, int O_r, const int stride)
 {
     typedef KF(vf) vf;
     typedef KF(vfu) vfu;
     const int nv = L->qlen / KVL;
-    const size_t qlen = (size_t)L->qlen, plane = L->plane, pitch = (size_t)L->pitch;
+    const size_t qlen = (size_t)L->qlen, plane = L->plane;
+    size_t row0[3], col1[3];   /* offsets of the kx = 0 and kx = 1 taps of each row */
+    for (int r = 0; r < 3; r++) {
+        row0[r] = (size_t)L->tap[r * 3];
+        col1[r] = (size_t)L->tap[r * 3 + 1];
+    }
     for (int ob = 0; ob < O_r / KWNO; ob++) {
         for (int c = 0; c < C; c++) {
             vf acc[KWNO][9];
@@ -151,21 +161,25 @@ KF(wgrad_group_s1)(float *restrict dwp, const float *restrict packed, const floa
                 const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * qlen;
                 vf head[3];
                 for (int r = 0; r < 3; r++)
-                    head[r] = *(const vfu *)(pc + (size_t)r * pitch);
+                    head[r] = *(const vfu *)(pc + row0[r]);
                 for (int v = 0; v < nv; v++) {
                     vf d[KWNO];
                     for (int o = 0; o < KWNO; o++)
                         d[o] = *(const vfu *)(dg + (size_t)o * qlen + (size_t)v * KVL);
                     for (int r = 0; r < 3; r++) {
-                        const vf next = *(const vfu *)(pc + (size_t)r * pitch + (size_t)(v + 1) * KVL);
-                        const vf x0 = head[r];
-                        const vf x1 = KSHIFT(head[r], next, 1);
-                        const vf x2 = KSHIFT(head[r], next, 2);
-                        for (int o = 0; o < KWNO; o++) {
-                            acc[o][r * 3 + 0] += d[o] * x0;
-                            acc[o][r * 3 + 1] += d[o] * x1;
-                            acc[o][r * 3 + 2] += d[o] * x2;
+                        const vf next = *(const vfu *)(pc + row0[r] + (size_t)(v + 1) * KVL);
+                        vf x[3];
+                        x[0] = head[r];
+                        if (stride == 1) {
+                            x[1] = KSHIFT(head[r], next, 1);
+                            x[2] = KSHIFT(head[r], next, 2);
+                        } else {
+                            x[1] = *(const vfu *)(pc + col1[r] + (size_t)v * KVL);
+                            x[2] = KSHIFT(head[r], next, 1);
                         }
+                        for (int o = 0; o < KWNO; o++)
+                            for (int kx = 0; kx < 3; kx++)
+                                acc[o][r * 3 + kx] += d[o] * x[kx];
                         head[r] = next;
                     }
                 }
@@ -185,10 +199,11 @@ KF(wgrad_group)(float *restrict dwp, const float *restrict packed, const float *
                 const direct_layout *L, int G, int C, int O_r)
 {
 #if KWKY == 3
-    if (L->stride == 1) {
-        KF(wgrad_group_s1)(dwp, packed, doutg, L, G, C, O_r);
-        return;
-    }
+    if (L->stride == 1)
+        KF(wgrad_group_rows)(dwp, packed, doutg, L, G, C, O_r, 1);
+    else
+        KF(wgrad_group_rows)(dwp, packed, doutg, L, G, C, O_r, 2);
+    return;
 #endif
     typedef KF(vf) vf;
     typedef KF(vfu) vfu;
