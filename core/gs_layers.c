@@ -325,10 +325,11 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
 
 /* ---- batch normalization --------------------------------------------------------- */
 
-/* Plane reductions for batch norm: 16 independent double partial sums per plane (no
- * serial dependency chain, and the compiler vectorizes them without reassociating
- * anything), added in a fixed order.  Double as in a plain double loop: gradients near
- * the float range still sum without overflowing. */
+/* Channel reductions for batch norm: 16 independent double partial sums (no serial
+ * dependency chain, and the compiler vectorizes them without reassociating anything)
+ * that run across all B planes of the channel and are added once, in a fixed order, at
+ * the end.  Double as in a plain double loop: gradients near the float range still sum
+ * without overflowing.  A channel's plane b starts at x + b·stride. */
 #define BN_LANES 16
 
 /* The memory passes of batch norm are compiled for AVX-512 and AVX2 too and chosen at
@@ -340,81 +341,152 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
 #define GS_SIMD_CLONES
 #endif
 
-/* Σ x */
+static double lanes_total(const double *part, double tail)
+{
+    for (int j = 0; j < BN_LANES; j++)
+        tail += part[j];
+    return tail;
+}
+
+/* Σ x over one plane */
 GS_SIMD_CLONES static double plane_sum(const float *x, int n)
 {
-    double part[BN_LANES] = {0};
+    double part[BN_LANES] = {0}, tail = 0.0;
     int i = 0;
     for (; i + BN_LANES <= n; i += BN_LANES)
         for (int j = 0; j < BN_LANES; j++)
             part[j] += x[i + j];
-    double s = 0.0;
     for (; i < n; i++)
-        s += x[i];
-    for (int j = 0; j < BN_LANES; j++)
-        s += part[j];
-    return s;
+        tail += x[i];
+    return lanes_total(part, tail);
 }
 
-/* Σ (x − mean)² */
-GS_SIMD_CLONES static double plane_sumsq(const float *x, double mean, int n)
+/* *s1 = Σ (x − pivot), *s2 = Σ (x − pivot)² over the channel's B planes */
+GS_SIMD_CLONES static void channel_shifted_sums(const float *x, size_t stride, int B, int n, double pivot,
+                                                double *s1, double *s2)
 {
-    double part[BN_LANES] = {0};
-    int i = 0;
-    for (; i + BN_LANES <= n; i += BN_LANES)
-        for (int j = 0; j < BN_LANES; j++) {
-            double d = x[i + j] - mean;
-            part[j] += d * d;
+    double p1[BN_LANES] = {0}, p2[BN_LANES] = {0}, t1 = 0.0, t2 = 0.0;
+    for (int b = 0; b < B; b++) {
+        const float *xb = x + (size_t)b * stride;
+        int i = 0;
+        for (; i + BN_LANES <= n; i += BN_LANES)
+            for (int j = 0; j < BN_LANES; j++) {
+                double d = xb[i + j] - pivot;
+                p1[j] += d;
+                p2[j] += d * d;
+            }
+        for (; i < n; i++) {
+            double d = xb[i] - pivot;
+            t1 += d;
+            t2 += d * d;
         }
-    double s = 0.0;
-    for (; i < n; i++) {
-        double d = x[i] - mean;
-        s += d * d;
     }
-    for (int j = 0; j < BN_LANES; j++)
-        s += part[j];
-    return s;
+    *s1 = lanes_total(p1, t1);
+    *s2 = lanes_total(p2, t2);
 }
 
-/* Σ dy and Σ dy·(x − mean) */
-GS_SIMD_CLONES static void plane_sum_dy(const float *dy, const float *x, double mean, int n, double *sum_dy,
-                         double *sum_dy_xc)
+/* *sum_dy = Σ dy, *sum_dy_xc = Σ dy·(x − mean) over the channel's B planes */
+GS_SIMD_CLONES static void channel_sum_dy(const float *dy, const float *x, size_t stride, int B, int n,
+                                          double mean, double *sum_dy, double *sum_dy_xc)
 {
-    double p_dy[BN_LANES] = {0}, p_dyx[BN_LANES] = {0};
-    int i = 0;
-    for (; i + BN_LANES <= n; i += BN_LANES)
-        for (int j = 0; j < BN_LANES; j++) {
-            p_dy[j] += dy[i + j];
-            p_dyx[j] += dy[i + j] * (x[i + j] - mean);
+    double p_dy[BN_LANES] = {0}, p_dyx[BN_LANES] = {0}, a = 0.0, c = 0.0;
+    for (int b = 0; b < B; b++) {
+        const float *dyb = dy + (size_t)b * stride, *xb = x + (size_t)b * stride;
+        int i = 0;
+        for (; i + BN_LANES <= n; i += BN_LANES)
+            for (int j = 0; j < BN_LANES; j++) {
+                p_dy[j] += dyb[i + j];
+                p_dyx[j] += dyb[i + j] * (xb[i + j] - mean);
+            }
+        for (; i < n; i++) {
+            a += dyb[i];
+            c += dyb[i] * (xb[i] - mean);
         }
-    double a = 0.0, b = 0.0;
-    for (; i < n; i++) {
-        a += dy[i];
-        b += dy[i] * (x[i] - mean);
     }
-    for (int j = 0; j < BN_LANES; j++) {
-        a += p_dy[j];
-        b += p_dyx[j];
-    }
-    *sum_dy += a;
-    *sum_dy_xc += b;
+    *sum_dy = lanes_total(p_dy, a);
+    *sum_dy_xc = lanes_total(p_dyx, c);
 }
 
-/* y = x·scale + shift */
-GS_SIMD_CLONES static void plane_scale_shift(float *restrict y, const float *restrict x, float scale, float shift,
-                                             int n)
+/* The channel's output planes: y = x·scale + shift, then the activation of `act`
+ * (residual: the planes added before the ReLU of GS_BN_ADD_RELU, same layout).  Element
+ * i is read before it is written: y may alias x or residual. */
+GS_SIMD_CLONES static void channel_output(float *y, const float *x, const float *residual, size_t stride,
+                                          int B, int n,
+                                          float scale, float shift, gs_bn_act act)
 {
-    for (int i = 0; i < n; i++)
-        y[i] = x[i] * scale + shift;
+    for (int b = 0; b < B; b++) {
+        float *yb = y + (size_t)b * stride;
+        const float *xb = x + (size_t)b * stride;
+        switch (act) {
+        case GS_BN_PLAIN:
+            for (int i = 0; i < n; i++)
+                yb[i] = xb[i] * scale + shift;
+            break;
+        case GS_BN_RELU:
+            for (int i = 0; i < n; i++) {
+                float v = xb[i] * scale + shift;
+                yb[i] = v > 0.0f ? v : 0.0f;
+            }
+            break;
+        case GS_BN_ADD_RELU: {
+            const float *rb = residual + (size_t)b * stride;
+            for (int i = 0; i < n; i++) {
+                float v = xb[i] * scale + shift + rb[i];
+                yb[i] = v > 0.0f ? v : 0.0f;
+            }
+            break;
+        }
+        }
+    }
 }
 
-/* dx = k·(dy − mean_dy − x̂·mean_dy_xhat), x̂ = (x − mean)·invstd */
-GS_SIMD_CLONES static void plane_bn_din(float *restrict dx, const float *restrict dy, const float *restrict x,
-                                        float mean, float invstd, float k, float mean_dy, float mean_dy_xhat, int n)
+/* dx = k·(dy − mean_dy − x̂·mean_dy_xhat), x̂ = (x − mean)·invstd, over the channel */
+GS_SIMD_CLONES static void channel_bn_din(float *restrict dx, const float *restrict dy, const float *restrict x,
+                                          size_t stride, int B, int n, float mean, float invstd, float k,
+                                          float mean_dy, float mean_dy_xhat)
 {
-    for (int i = 0; i < n; i++) {
-        float xhat = (x[i] - mean) * invstd;
-        dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+    for (int b = 0; b < B; b++) {
+        float *dxb = dx + (size_t)b * stride;
+        const float *dyb = dy + (size_t)b * stride, *xb = x + (size_t)b * stride;
+        for (int i = 0; i < n; i++) {
+            float xhat = (xb[i] - mean) * invstd;
+            dxb[i] = k * (dyb[i] - mean_dy - xhat * mean_dy_xhat);
+        }
+    }
+}
+
+void gs_batchnorm_forward_train_act(float *out, float *save_mean, float *save_invstd,
+                                    float *running_mean, float *running_var,
+                                    const float *in, const float *gamma, const float *beta,
+                                    int B, int C, int HW, float momentum, float eps,
+                                    gs_bn_act act, const float *residual)
+{
+    const double n = (double)B * HW;
+    const size_t stride = (size_t)C * HW;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        /* one pass over the channel for its statistics, the sums taken around the
+         * mean of the first plane (double, and around a value near the mean: no
+         * cancellation however far the data sit from 0) */
+        const float *x = in + (size_t)c * HW;
+        const double pivot = plane_sum(x, HW) / HW;
+        double s1, s2;
+        channel_shifted_sums(x, stride, B, HW, pivot, &s1, &s2);
+        const double d_mean = s1 / n;
+        double var = s2 / n - d_mean * d_mean;          /* population variance */
+        if (var < 0.0)
+            var = 0.0;
+        const double mean = pivot + d_mean;
+        const double invstd = 1.0 / sqrt(var + eps);
+        save_mean[c] = (float)mean;
+        save_invstd[c] = (float)invstd;
+        const float scale = (float)(gamma[c] * invstd);
+        const float shift = (float)(beta[c] - mean * gamma[c] * invstd);
+        channel_output(out + (size_t)c * HW, x, residual ? residual + (size_t)c * HW : NULL, stride, B, HW,
+                       scale, shift, act);
+        double unbiased = n > 1 ? var * n / (n - 1) : var;
+        running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
+        running_var[c] = (float)((1.0 - momentum) * running_var[c] + momentum * unbiased);
     }
 }
 
@@ -423,37 +495,23 @@ void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd
                                 const float *in, const float *gamma, const float *beta,
                                 int B, int C, int HW, float momentum, float eps)
 {
-    const double n = (double)B * HW;
+    gs_batchnorm_forward_train_act(out, save_mean, save_invstd, running_mean, running_var, in, gamma, beta,
+                                   B, C, HW, momentum, eps, GS_BN_PLAIN, NULL);
+}
+
+void gs_batchnorm_forward_eval_act(float *out, const float *in, const float *gamma,
+                                   const float *beta, const float *running_mean,
+                                   const float *running_var, int B, int C, int HW, float eps,
+                                   gs_bn_act act, const float *residual)
+{
+    const size_t stride = (size_t)C * HW;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
-        /* per plane (in L1): its mean m_b and M2_b = Σ (x − m_b)²; the channel's
-         * M2 = Σ M2_b + HW·Σ (m_b − mean)² (Chan et al.), the last sum taken around
-         * the first plane's mean (no cancellation), so the channel is read from memory
-         * once for its statistics */
-        double m2 = 0.0, pivot = 0.0, sum_d = 0.0, sum_d2 = 0.0;
-        for (int b = 0; b < B; b++) {
-            const float *x = in + ((size_t)b * C + c) * HW;
-            double m_b = plane_sum(x, HW) / HW;
-            if (b == 0)
-                pivot = m_b;
-            m2 += plane_sumsq(x, m_b, HW);
-            sum_d += m_b - pivot;
-            sum_d2 += (m_b - pivot) * (m_b - pivot);
-        }
-        double mean = pivot + sum_d / B;
-        double between = sum_d2 - sum_d * sum_d / B;   /* Σ (m_b − mean)² */
-        m2 += HW * (between > 0.0 ? between : 0.0);
-        double var = m2 / n;                           /* population variance */
-        double invstd = 1.0 / sqrt(var + eps);
-        save_mean[c] = (float)mean;
-        save_invstd[c] = (float)invstd;
-        float scale = (float)(gamma[c] * invstd);
-        float shift = (float)(beta[c] - mean * gamma[c] * invstd);
-        for (int b = 0; b < B; b++)
-            plane_scale_shift(out + ((size_t)b * C + c) * HW, in + ((size_t)b * C + c) * HW, scale, shift, HW);
-        double unbiased = n > 1 ? var * n / (n - 1) : var;
-        running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
-        running_var[c] = (float)((1.0 - momentum) * running_var[c] + momentum * unbiased);
+        float invstd = 1.0f / sqrtf(running_var[c] + eps);
+        float scale = gamma[c] * invstd;
+        float shift = beta[c] - running_mean[c] * scale;
+        channel_output(out + (size_t)c * HW, in + (size_t)c * HW, residual ? residual + (size_t)c * HW : NULL,
+                       stride, B, HW, scale, shift, act);
     }
 }
 
@@ -461,18 +519,8 @@ void gs_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
                                const float *beta, const float *running_mean,
                                const float *running_var, int B, int C, int HW, float eps)
 {
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        float invstd = 1.0f / sqrtf(running_var[c] + eps);
-        float scale = gamma[c] * invstd;
-        float shift = beta[c] - running_mean[c] * scale;
-        for (int b = 0; b < B; b++) {
-            const float *x = in + ((size_t)b * C + c) * HW;
-            float *y = out + ((size_t)b * C + c) * HW;
-            for (int i = 0; i < HW; i++)
-                y[i] = x[i] * scale + shift;
-        }
-    }
+    gs_batchnorm_forward_eval_act(out, in, gamma, beta, running_mean, running_var, B, C, HW, eps,
+                                  GS_BN_PLAIN, NULL);
 }
 
 void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
@@ -481,13 +529,13 @@ void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float 
                            int B, int C, int HW)
 {
     const double n = (double)B * HW;
+    const size_t stride = (size_t)C * HW;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         const double mean = save_mean[c], invstd = save_invstd[c];
-        double sum_dy = 0.0, sum_dy_xc = 0.0;
-        for (int b = 0; b < B; b++)
-            plane_sum_dy(dout + ((size_t)b * C + c) * HW, in + ((size_t)b * C + c) * HW,
-                         mean, HW, &sum_dy, &sum_dy_xc);
+        const float *dy = dout + (size_t)c * HW, *x = in + (size_t)c * HW;
+        double sum_dy, sum_dy_xc;
+        channel_sum_dy(dy, x, stride, B, HW, mean, &sum_dy, &sum_dy_xc);
         const double sum_dy_xhat = sum_dy_xc * invstd;
         dgamma[c] += (float)sum_dy_xhat;
         dbeta[c] += (float)sum_dy;
@@ -495,12 +543,8 @@ void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float 
             continue;
         /* din = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)) */
         const float k = (float)(gamma[c] * invstd);
-        const float mean_dy = (float)(sum_dy / n);
-        const float mean_dy_xhat = (float)(sum_dy_xhat / n);
-        const float fmean = (float)mean, finvstd = (float)invstd;
-        for (int b = 0; b < B; b++)
-            plane_bn_din(din + ((size_t)b * C + c) * HW, dout + ((size_t)b * C + c) * HW,
-                         in + ((size_t)b * C + c) * HW, fmean, finvstd, k, mean_dy, mean_dy_xhat, HW);
+        channel_bn_din(din + (size_t)c * HW, dy, x, stride, B, HW, (float)mean, (float)invstd, k,
+                       (float)(sum_dy / n), (float)(sum_dy_xhat / n));
     }
 }
 

@@ -85,6 +85,25 @@ void gs_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd
 void gs_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
                                const float *beta, const float *running_mean,
                                const float *running_var, int B, int C, int HW, float eps);
+
+/* What the output pass of batch norm applies after the normalization, in the same
+ * pass over memory (a separate ReLU or residual add would be another one):
+ *   GS_BN_PLAIN     out = bn(in)
+ *   GS_BN_RELU      out = max(bn(in), 0)
+ *   GS_BN_ADD_RELU  out = max(bn(in) + residual, 0)     (a residual block's output) */
+typedef enum gs_bn_act { GS_BN_PLAIN, GS_BN_RELU, GS_BN_ADD_RELU } gs_bn_act;
+
+/* gs_batchnorm_forward_train / _eval followed by `act`; residual (B, C, HW) is read
+ * for GS_BN_ADD_RELU only (NULL otherwise).  out may alias in or residual. */
+void gs_batchnorm_forward_train_act(float *out, float *save_mean, float *save_invstd,
+                                    float *running_mean, float *running_var,
+                                    const float *in, const float *gamma, const float *beta,
+                                    int B, int C, int HW, float momentum, float eps,
+                                    gs_bn_act act, const float *residual);
+void gs_batchnorm_forward_eval_act(float *out, const float *in, const float *gamma,
+                                   const float *beta, const float *running_mean,
+                                   const float *running_var, int B, int C, int HW, float eps,
+                                   gs_bn_act act, const float *residual);
 /* din (B, C, HW) overwritten; dgamma, dbeta (C) accumulated.  Uses the input and the
  * statistics saved by gs_batchnorm_forward_train. */
 void gs_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,

@@ -460,17 +460,19 @@ static void conv_forward(gs_model *m, const gs_conv_layer *conv, float *out, con
     gs_conv2d_forward(out, in, conv->weight->data, &s, m->workspace, m->threads);
 }
 
-static void bn_forward(gs_model *m, gs_bn_layer *bn, float *out, const float *in, int B, int HW, int training)
+/* out = act(bn(in)) (residual: see gs_bn_act) */
+static void bn_forward(gs_model *m, gs_bn_layer *bn, float *out, const float *in, int B, int HW, int training,
+                       gs_bn_act act, const float *residual)
 {
     int C = bn->stats->channels;
     if (training) {
-        gs_batchnorm_forward_train(out, bn->save_mean, bn->save_invstd, bn->stats->running_mean,
-                                   bn->stats->running_var, in, bn->gamma->data, bn->beta->data,
-                                   B, C, HW, m->cfg.bn_momentum, m->cfg.bn_eps);
+        gs_batchnorm_forward_train_act(out, bn->save_mean, bn->save_invstd, bn->stats->running_mean,
+                                       bn->stats->running_var, in, bn->gamma->data, bn->beta->data,
+                                       B, C, HW, m->cfg.bn_momentum, m->cfg.bn_eps, act, residual);
         bn->stats->num_batches_tracked++;
     } else {
-        gs_batchnorm_forward_eval(out, in, bn->gamma->data, bn->beta->data, bn->stats->running_mean,
-                                  bn->stats->running_var, B, C, HW, m->cfg.bn_eps);
+        gs_batchnorm_forward_eval_act(out, in, bn->gamma->data, bn->beta->data, bn->stats->running_mean,
+                                      bn->stats->running_var, B, C, HW, m->cfg.bn_eps, act, residual);
     }
 }
 
@@ -509,6 +511,16 @@ static void shortcut_a_backward(float *dx, const float *dz, const gs_block *blk,
 static void block_forward(gs_model *m, gs_block *blk, const float *x, int B, int training)
 {
     blk->x = x;
+    /* the shortcut s first: the last batch norm adds it in its output pass */
+    const float *s = x;
+    if (blk->shortcut == GS_SHORTCUT_A) {
+        shortcut_a_forward(blk->s, x, blk, B);
+        s = blk->s;
+    } else if (blk->shortcut == GS_SHORTCUT_B) {
+        conv_forward(m, &blk->sc_conv, blk->sc_c, x, B);
+        bn_forward(m, &blk->sc_bn, blk->s, blk->sc_c, B, blk->out_h * blk->out_w, training, GS_BN_PLAIN, NULL);
+        s = blk->s;
+    }
     const float *in = x;
     for (int k = 0; k < blk->num_convs; k++) {
         const gs_conv_shape *cs = &blk->conv[k].shape;
@@ -516,30 +528,12 @@ static void block_forward(gs_model *m, gs_block *blk, const float *x, int B, int
         conv_forward(m, &blk->conv[k], blk->c[k], in, B);
         if (k < blk->num_convs - 1) {
             /* a[k] = relu(bn(c[k])) */
-            bn_forward(m, &blk->bn[k], blk->a[k], blk->c[k], B, HW, training);
-            gs_relu_forward(blk->a[k], blk->a[k], (size_t)B * cs->out_c * HW);
+            bn_forward(m, &blk->bn[k], blk->a[k], blk->c[k], B, HW, training, GS_BN_RELU, NULL);
             in = blk->a[k];
         } else {
-            /* y = f = bn(c[last]); the shortcut is added below */
-            bn_forward(m, &blk->bn[k], blk->y, blk->c[k], B, HW, training);
+            /* y = relu(f + s), f = bn(c[last]) */
+            bn_forward(m, &blk->bn[k], blk->y, blk->c[k], B, HW, training, GS_BN_ADD_RELU, s);
         }
-    }
-    const size_t n = (size_t)B * blk->out_c * blk->out_h * blk->out_w;
-    const float *s = x;
-    if (blk->shortcut == GS_SHORTCUT_A) {
-        shortcut_a_forward(blk->s, x, blk, B);
-        s = blk->s;
-    } else if (blk->shortcut == GS_SHORTCUT_B) {
-        conv_forward(m, &blk->sc_conv, blk->sc_c, x, B);
-        bn_forward(m, &blk->sc_bn, blk->s, blk->sc_c, B, blk->out_h * blk->out_w, training);
-        s = blk->s;
-    }
-    /* y = relu(f + s) */
-    float *y = blk->y;
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        float z = y[i] + s[i];
-        y[i] = z > 0.0f ? z : 0.0f;
     }
 }
 
@@ -553,8 +547,7 @@ double gs_model_forward(gs_model *m, const float *images, const int32_t *labels,
     m->labels = labels;
     int HW = cfg->in_h * cfg->in_w;
     conv_forward(m, &m->stem_conv, m->stem_c, images, B);
-    bn_forward(m, &m->stem_bn, m->stem_a, m->stem_c, B, HW, training);
-    gs_relu_forward(m->stem_a, m->stem_a, (size_t)B * cfg->width * HW);
+    bn_forward(m, &m->stem_bn, m->stem_a, m->stem_c, B, HW, training, GS_BN_RELU, NULL);
     const float *x = m->stem_a;
     for (int i = 0; i < m->num_blocks; i++) {
         block_forward(m, &m->blocks[i], x, B, training);

@@ -1,11 +1,14 @@
 /* Batch norm and relu on planes of realistic size against plain double loops.
  *
- * gs_batchnorm_forward_train and gs_batchnorm_backward reduce each (b, c) plane in 16
- * partial sums and combine the per-plane statistics (Chan et al.); this checks them
- * against the textbook two-pass double computation on planes longer than the partial
- * sums (with a tail), with a large common offset (cancellation) and with a plane
- * whose gradient is near the float range (the double sums must not overflow).  relu
- * backward must give 0 where the activation is 0 even when dout is not finite there. */
+ * gs_batchnorm_forward_train and gs_batchnorm_backward reduce each channel in 16 double
+ * partial sums across its planes, the forward's taken around the mean of the first
+ * plane; this checks them against the textbook two-pass double computation on planes
+ * longer than the partial sums (with a tail), with a large common offset
+ * (cancellation) and with a plane whose gradient is near the float range (the double
+ * sums must not overflow).  The fused output passes (GS_BN_RELU, GS_BN_ADD_RELU, also
+ * in place) must give exactly the plain output followed by the separate ReLU / add.
+ * relu backward must give 0 where the activation is 0 even when dout is not finite
+ * there. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,44 @@
 #include "gs_test.h"
 
 static gs_rng rng;
+
+/* The fused output passes against the plain output y of the same input x. */
+static void check_bn_act(const float *x, const float *y, const float *g, const float *be, int B, int C, int HW)
+{
+    const size_t n = (size_t)B * C * HW;
+    float *r = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n);
+    float *mean = malloc(sizeof(float) * C), *invstd = malloc(sizeof(float) * C);
+    float *rm = calloc(C, sizeof(float)), *rv = malloc(sizeof(float) * C);
+    for (size_t i = 0; i < n; i++)
+        r[i] = (float)gs_rng_normal(&rng);
+    for (int c = 0; c < C; c++)
+        rv[c] = 1.0f;
+    size_t bad_relu = 0, bad_add = 0, bad_inplace = 0, bad_eval = 0;
+    gs_batchnorm_forward_train_act(out, mean, invstd, rm, rv, x, g, be, B, C, HW, 0.1f, 1e-5f, GS_BN_RELU, NULL);
+    for (size_t i = 0; i < n; i++)
+        bad_relu += out[i] != (y[i] > 0.0f ? y[i] : 0.0f);
+    gs_batchnorm_forward_train_act(out, mean, invstd, rm, rv, x, g, be, B, C, HW, 0.1f, 1e-5f, GS_BN_ADD_RELU, r);
+    for (size_t i = 0; i < n; i++) {
+        float v = y[i] + r[i];
+        bad_add += out[i] != (v > 0.0f ? v : 0.0f);
+    }
+    /* in place over the residual, as a block's output may be written */
+    float *r2 = malloc(sizeof(float) * n);
+    memcpy(r2, r, sizeof(float) * n);
+    gs_batchnorm_forward_train_act(r2, mean, invstd, rm, rv, x, g, be, B, C, HW, 0.1f, 1e-5f, GS_BN_ADD_RELU, r2);
+    bad_inplace = (size_t)(memcmp(r2, out, sizeof(float) * n) != 0);
+    /* eval with ReLU, in place over its input, against plain eval + max */
+    float *e = malloc(sizeof(float) * n);
+    gs_batchnorm_forward_eval(out, x, g, be, rm, rv, B, C, HW, 1e-5f);
+    memcpy(e, x, sizeof(float) * n);
+    gs_batchnorm_forward_eval_act(e, e, g, be, rm, rv, B, C, HW, 1e-5f, GS_BN_RELU, NULL);
+    for (size_t i = 0; i < n; i++)
+        bad_eval += e[i] != (out[i] > 0.0f ? out[i] : 0.0f);
+    GS_CHECK(bad_relu == 0 && bad_add == 0 && bad_inplace == 0 && bad_eval == 0,
+             "bn fused output B %d C %d HW %d: relu %zu, add+relu %zu, in place %zu, eval relu %zu wrong",
+             B, C, HW, bad_relu, bad_add, bad_inplace, bad_eval);
+    free(r); free(r2); free(out); free(e); free(mean); free(invstd); free(rm); free(rv);
+}
 
 static void check_bn(int B, int C, int HW, double offset, double scale, double dy_scale)
 {
@@ -87,6 +128,7 @@ static void check_bn(int B, int C, int HW, double offset, double scale, double d
     double tol_dg = 1e-5 + 3e-8 * fabs(offset) / scale;
     GS_CHECK(finite && e_dg < tol_dg && e_db < 1e-5 && e_dx < 1e-4 * (1.0 + fabs(offset) / scale),
              "bn backward (dy scale %g): finite, dgamma %.1e, dbeta %.1e, dx %.1e", dy_scale, e_dg, e_db, e_dx);
+    check_bn_act(x, y, g, be, B, C, HW);
     free(x); free(y); free(dy); free(dx); free(g); free(be); free(mean); free(invstd);
     free(rm); free(rv); free(dg); free(db);
 }
