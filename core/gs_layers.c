@@ -330,7 +330,7 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
  * that run across all B planes of the channel and are added once, in a fixed order, at
  * the end.  Double as in a plain double loop: gradients near the float range still sum
  * without overflowing.  A channel's plane b starts at x + b·stride. */
-#define BN_LANES 16
+#define BN_LANES 32
 
 /* The memory passes of batch norm are compiled for AVX-512 and AVX2 too and chosen at
  * load time (the default build targets any x86-64, where the double partials above run
