@@ -114,13 +114,30 @@ static void pack_image(float *restrict packed, const float *restrict img, const 
     }
 }
 
-/* out (O, Ho, Wo) ← grid (≥O, qlen), dropping the grid columns ox ≥ Wo. */
-static void grid_to_image(float *restrict out, const float *restrict grid, const direct_layout *L, int O)
+/* dst[i] = mask[i] > 0 ? src[i] : 0 for i < n (a select, not a branch: the mask is a
+ * ReLU's output, positive about half the time). */
+static inline void copy_row_relu_masked(float *restrict dst, const float *restrict src,
+                                        const float *restrict mask, int n)
+{
+    for (int i = 0; i < n; i++)
+        dst[i] = mask[i] > 0.0f ? src[i] : 0.0f;
+}
+
+/* out (O, Ho, Wo) ← grid (≥O, qlen), dropping the grid columns ox ≥ Wo; with a mask
+ * (O, Ho, Wo), out = grid ⊙ [mask > 0]. */
+static void grid_to_image(float *restrict out, const float *restrict grid, const float *restrict mask,
+                          const direct_layout *L, int O)
 {
     const int Ho = L->out_h, Wo = L->out_w;
     for (int o = 0; o < O; o++)
-        for (int y = 0; y < Ho; y++)
-            copy_row(out + ((size_t)o * Ho + y) * Wo, grid + (size_t)o * L->qlen + (size_t)y * L->pitch, Wo);
+        for (int y = 0; y < Ho; y++) {
+            const size_t row = ((size_t)o * Ho + y) * Wo;
+            const float *g = grid + (size_t)o * L->qlen + (size_t)y * L->pitch;
+            if (mask)
+                copy_row_relu_masked(out + row, g, mask + row, Wo);
+            else
+                copy_row(out + row, g, Wo);
+        }
 }
 
 /* grid (≥O, channel_floats) ← image (O, Ho, Wo) at pitch L->pitch; the dropped
@@ -332,9 +349,10 @@ size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)
 /* ---- forward and input gradient ------------------------------------------------------ */
 
 /* out (B, O, Ho, Wo) = conv(in (B, C, H, W)) with weights already packed in wp
- * (O_r / no, C, 9, no); shared by the forward and the stride-1 input gradient. */
-static void direct_conv(float *out, const float *in, const float *wp, const direct_layout *L,
-                        int batch, int C, int O, float *scratch, int threads,
+ * (O_r / no, C, 9, no), times [mask > 0] if mask (B, O, Ho, Wo) is given; shared by
+ * the forward and the stride-1 input gradient. */
+static void direct_conv(float *out, const float *in, const float *wp, const float *mask,
+                        const direct_layout *L, int batch, int C, int O, float *scratch, int threads,
                         const direct_kernels *K)
 {
     const int O_r = (int)round_up((size_t)O, (size_t)K->no);
@@ -351,7 +369,7 @@ static void direct_conv(float *out, const float *in, const float *wp, const dire
         for (int b = first; b < last; b++) {
             pack_image(packed, in + b * in_img, L, C);
             K->fwd_image(grid, packed, wp, L->tap, 9, L->plane, (size_t)L->qlen, C, O_r);
-            grid_to_image(out + b * out_img, grid, L, O);
+            grid_to_image(out + b * out_img, grid, mask ? mask + b * out_img : NULL, L, O);
         }
     }
 }
@@ -375,11 +393,11 @@ void gs_conv_direct_forward(float *out, const float *in, const float *w,
                     int o = ob * no + j;
                     wp[(((size_t)ob * C + c) * 9 + k) * no + j] = o < O ? w[((size_t)o * C + c) * 9 + k] : 0.0f;
                 }
-    direct_conv(out, in, wp, &L, s->batch, C, O, workspace + fwd_shared_floats(C, O), threads, K);
+    direct_conv(out, in, wp, NULL, &L, s->batch, C, O, workspace + fwd_shared_floats(C, O), threads, K);
 }
 
 /* din (B, C, H, W) of a stride-2 convolution, by phases (see dgrad2_layout). */
-static void direct_dgrad_stride2(float *din, const float *dout, const float *w,
+static void direct_dgrad_stride2(float *din, const float *dout, const float *w, const float *mask,
                                  const gs_conv_shape *s, float *workspace, int threads,
                                  const direct_kernels *K)
 {
@@ -433,28 +451,36 @@ static void direct_dgrad_stride2(float *din, const float *dout, const float *w,
         for (int b = first; b < last; b++) {
             image_to_grid(packed, dout + b * out_img, &D, O, D.plane);
             float *din_b = din + b * in_img;
+            const float *mask_b = mask ? mask + b * in_img : NULL;
             for (int p = 0; p < 4; p++) {
                 const int py = p >> 1, px = p & 1;
                 K->fwd_image(grid, packed, wps[p], taps[p], ntap[p], D.plane, (size_t)D.qlen, O, C_r);
-                /* din_b[c][2i + py][2j + px] ← grid[c][i·P + j] */
+                /* din_b[c][2i + py][2j + px] ← grid[c][i·P + j] (⊙ [mask > 0]) */
                 const int Hp = (H - py + 1) / 2, Wp = (W - px + 1) / 2;
                 for (int c = 0; c < C; c++)
                     for (int i = 0; i < Hp; i++) {
                         const float *g = grid + (size_t)c * D.qlen + (size_t)i * P;
-                        float *d = din_b + ((size_t)c * H + 2 * i + py) * W + px;
-                        for (int j = 0; j < Wp; j++)
-                            d[2 * j] = g[j];
+                        const size_t at = ((size_t)c * H + 2 * i + py) * W + px;
+                        float *d = din_b + at;
+                        if (mask_b) {
+                            const float *mk = mask_b + at;
+                            for (int j = 0; j < Wp; j++)
+                                d[2 * j] = mk[2 * j] > 0.0f ? g[j] : 0.0f;
+                        } else {
+                            for (int j = 0; j < Wp; j++)
+                                d[2 * j] = g[j];
+                        }
                     }
             }
         }
     }
 }
 
-int gs_conv_direct_dgrad(float *din, const float *dout, const float *w,
+int gs_conv_direct_dgrad(float *din, const float *dout, const float *w, const float *mask,
                          const gs_conv_shape *s, float *workspace, int threads)
 {
     if (s->stride == 2) {
-        direct_dgrad_stride2(din, dout, w, s, workspace, clamp_threads(threads, s->batch), kernels());
+        direct_dgrad_stride2(din, dout, w, mask, s, workspace, clamp_threads(threads, s->batch), kernels());
         return 0;
     }
     if (s->stride != 1)
@@ -478,7 +504,7 @@ int gs_conv_direct_dgrad(float *din, const float *dout, const float *w,
                     wp[(((size_t)cb * O + o) * 9 + k) * no + j] =
                         c < C ? w[((size_t)o * C + c) * 9 + (8 - k)] : 0.0f;
                 }
-    direct_conv(din, dout, wp, &L, s->batch, O, C, workspace + fwd_shared_floats(O, C), threads, K);
+    direct_conv(din, dout, wp, mask, &L, s->batch, O, C, workspace + fwd_shared_floats(O, C), threads, K);
     return 0;
 }
 

@@ -47,11 +47,12 @@ void gs_conv_direct_forward(float *out, const float *in, const float *w,
 void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
                           const gs_conv_shape *s, float *workspace, int threads);
 
-/* din (B, C, H, W) = convᵀ(dout (B, O, Ho, Wo)), overwritten.  Stride 1: the
+/* din (B, C, H, W) = convᵀ(dout (B, O, Ho, Wo)), overwritten; times [mask > 0] where
+ * mask (B, C, H, W) is given (NULL: none), in the same pass.  Stride 1: the
  * convolution of dout with the transposed, flipped kernel; stride 2: four phase
  * convolutions of dout with 1, 2, 2 and 4 taps.  Returns 0 (−1 for another stride,
  * then nothing is written). */
-int gs_conv_direct_dgrad(float *din, const float *dout, const float *w,
+int gs_conv_direct_dgrad(float *din, const float *dout, const float *w, const float *mask,
                          const gs_conv_shape *s, float *workspace, int threads);
 
 #endif

@@ -297,18 +297,29 @@ void gs_conv2d_forward_algo(float *out, const float *in, const float *w,
         conv_forward_im2col(out, in, w, s, workspace, threads);
 }
 
+void gs_conv2d_backward_ex(float *din, float *dw, const float *dout, const float *in,
+                           const float *w, const gs_conv_shape *s, float *workspace,
+                           int threads, gs_conv_algo algo, int din_through_relu)
+{
+    if (conv_use_direct(s, algo)) {
+        /* one pass after the other, each with the whole workspace; the mask is applied
+         * as din is unpacked */
+        gs_conv_direct_wgrad(dw, dout, in, s, workspace, threads);
+        if (!din || gs_conv_direct_dgrad(din, dout, w, din_through_relu ? in : NULL, s, workspace, threads) == 0)
+            return;
+        conv_backward_im2col(din, NULL, dout, in, w, s, workspace, threads);
+    } else {
+        conv_backward_im2col(din, dw, dout, in, w, s, workspace, threads);
+    }
+    if (din && din_through_relu)
+        gs_relu_backward(din, din, in, (size_t)s->batch * s->in_c * s->in_h * s->in_w);
+}
+
 void gs_conv2d_backward_algo(float *din, float *dw, const float *dout, const float *in,
                              const float *w, const gs_conv_shape *s, float *workspace,
                              int threads, gs_conv_algo algo)
 {
-    if (!conv_use_direct(s, algo)) {
-        conv_backward_im2col(din, dw, dout, in, w, s, workspace, threads);
-        return;
-    }
-    /* one pass after the other, each with the whole workspace */
-    gs_conv_direct_wgrad(dw, dout, in, s, workspace, threads);
-    if (din && gs_conv_direct_dgrad(din, dout, w, s, workspace, threads) != 0)
-        conv_backward_im2col(din, NULL, dout, in, w, s, workspace, threads);
+    gs_conv2d_backward_ex(din, dw, dout, in, w, s, workspace, threads, algo, 0);
 }
 
 void gs_conv2d_forward(float *out, const float *in, const float *w,

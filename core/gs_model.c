@@ -561,11 +561,14 @@ double gs_model_forward(gs_model *m, const float *images, const int32_t *labels,
 
 /* ---- backward ---------------------------------------------------------------------- */
 
+/* din_through_relu: `in` is a ReLU's output and din is wanted at that ReLU's input
+ * (gs_conv2d_backward_ex) */
 static void conv_backward(gs_model *m, const gs_conv_layer *conv, float *din, const float *dout,
-                          const float *in, int B)
+                          const float *in, int B, int din_through_relu)
 {
     gs_conv_shape s = conv_shape_for(conv, B);
-    gs_conv2d_backward(din, conv->weight->grad, dout, in, conv->weight->data, &s, m->workspace, m->threads);
+    gs_conv2d_backward_ex(din, conv->weight->grad, dout, in, conv->weight->data, &s, m->workspace, m->threads,
+                          GS_CONV_ALGO_AUTO, din_through_relu);
 }
 
 static void bn_backward(gs_bn_layer *bn, float *din, const float *dout, const float *in, int B, int HW)
@@ -589,11 +592,11 @@ static void block_backward(gs_model *m, gs_block *blk, float *dx, const float *d
         const gs_conv_shape *cs = &blk->conv[k].shape;
         const float *d_bn_out = (k == blk->num_convs - 1) ? dz : t2;
         bn_backward(&blk->bn[k], t1, d_bn_out, blk->c[k], B, cs->out_h * cs->out_w);
+        /* k > 0: the input is a[k − 1] = relu(bn(c[k − 1])); t2 is the gradient at
+         * bn_{k−1}'s output, the ReLU's mask applied as the conv writes it */
         float *d_conv_in = (k == 0) ? blk->dx_residual : t2;
         const float *conv_in = (k == 0) ? blk->x : blk->a[k - 1];
-        conv_backward(m, &blk->conv[k], d_conv_in, t1, conv_in, B);
-        if (k > 0)
-            gs_relu_backward(t2, t2, blk->a[k - 1], (size_t)B * cs->in_c * cs->in_h * cs->in_w);
+        conv_backward(m, &blk->conv[k], d_conv_in, t1, conv_in, B, k > 0);
     }
 
     /* skip path */
@@ -610,7 +613,7 @@ static void block_backward(gs_model *m, gs_block *blk, float *dx, const float *d
         break;
     case GS_SHORTCUT_B:
         bn_backward(&blk->sc_bn, t1, dz, blk->sc_c, B, blk->out_h * blk->out_w);
-        conv_backward(m, &blk->sc_conv, blk->dx_skip, t1, blk->x, B);
+        conv_backward(m, &blk->sc_conv, blk->dx_skip, t1, blk->x, B, 0);
         break;
     }
 
@@ -643,5 +646,5 @@ void gs_model_backward(gs_model *m)
     size_t n = (size_t)B * cfg->width * HW;
     gs_relu_backward(dy, dy, m->stem_a, n);
     bn_backward(&m->stem_bn, dx, dy, m->stem_c, B, HW);
-    conv_backward(m, &m->stem_conv, NULL, dx, m->input, B);
+    conv_backward(m, &m->stem_conv, NULL, dx, m->input, B, 0);
 }

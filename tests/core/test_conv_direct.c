@@ -1,8 +1,9 @@
 /* The direct 3x3 convolution against the im2col + sgemm path, on every conv shape the
  * ResNets use (32x32x3 and 28x28x1 inputs, widths 16/32/64, stride 1 and 2, stem,
  * basic and bottleneck blocks) plus batch 1, odd and non-square sizes, C ≠ O, O not a
- * multiple of the kernels' channel blocks; then finite differences on the direct path,
- * determinism, the accumulation of dw and the agreement of 1, 2 and 3 threads.
+ * multiple of the kernels' channel blocks, and the input gradient through a ReLU on
+ * both paths; then finite differences on the direct path, determinism, the
+ * accumulation of dw and the agreement of 1, 2 and 3 threads.
  *
  * The kernel set is the widest this CPU has; GS_CONV_DIRECT_ISA=avx2 selects the AVX2
  * one (meson registers the test for both).  Without any direct kernel the test skips. */
@@ -137,6 +138,37 @@ static void test_against_im2col(const conv_case *cc)
 
 /* Finite differences of L = Σ r ⊙ conv(x; w) on the direct path: conv is linear in x
  * and in w, so the central difference is exact up to rounding. */
+/* The input gradient through a ReLU (din_through_relu): on an input that is a ReLU's
+ * output (half zeros) it must equal the plain backward followed by gs_relu_backward,
+ * bit for bit, on both paths. */
+static void test_through_relu(const conv_case *cc)
+{
+    conv_bufs t;
+    bufs_init(&t, cc, 2);
+    for (size_t i = 0; i < t.nx; i++)
+        t.x[i] = t.x[i] > 0.0f ? t.x[i] : 0.0f;
+    float *want = malloc(sizeof(float) * t.nx), *got = malloc(sizeof(float) * t.nx);
+    float *dw = calloc(t.nw, sizeof(float));
+    static const gs_conv_algo algos[2] = {GS_CONV_ALGO_DIRECT, GS_CONV_ALGO_IM2COL};
+    size_t wrong[2] = {0, 0}, zeros = 0;
+    for (int a = 0; a < 2; a++) {
+        gs_conv2d_backward_algo(want, dw, t.dy, t.x, t.w, &t.s, t.ws, 2, algos[a]);
+        gs_relu_backward(want, want, t.x, t.nx);
+        for (size_t i = 0; i < t.nx; i++)
+            got[i] = NAN;
+        gs_conv2d_backward_ex(got, dw, t.dy, t.x, t.w, &t.s, t.ws, 2, algos[a], 1);
+        for (size_t i = 0; i < t.nx; i++)
+            wrong[a] += memcmp(&got[i], &want[i], sizeof(float)) != 0;
+    }
+    for (size_t i = 0; i < t.nx; i++)
+        zeros += t.x[i] == 0.0f;
+    GS_CHECK(wrong[0] == 0 && wrong[1] == 0 && zeros > 0,
+             "%s: din through a ReLU = backward then relu backward (direct %zu, im2col %zu of %zu wrong; "
+             "%zu masked)", cc->what, wrong[0], wrong[1], t.nx, zeros);
+    free(want); free(got); free(dw);
+    bufs_free(&t);
+}
+
 static double direct_loss(const conv_bufs *t, float *y)
 {
     gs_conv2d_forward_algo(y, t->x, t->w, &t->s, t->ws, 2, GS_CONV_ALGO_DIRECT);
@@ -221,8 +253,10 @@ int main(void)
         {"tiny 2→3 2x3 s2", 3, 2, 2, 3, 3, 2},
         {"wide row 4→4 3x40", 2, 4, 3, 40, 4, 1},
     };
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         test_against_im2col(&shapes[i]);
+        test_through_relu(&shapes[i]);
+    }
 
     static const conv_case fd_shapes[] = {
         {"fd 3→4 6x6", 2, 3, 6, 6, 4, 1},
