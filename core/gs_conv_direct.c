@@ -216,8 +216,8 @@ typedef struct direct_kernels {
     int wno;    /* output channels per weight-gradient block              */
     void (*fwd_image)(float *grid, const float *packed, const float *wp, const int *taps, int ntap,
                       size_t plane, size_t qlen, int C, int O_r);
-    void (*wgrad_group)(float *dwp, const float *packed, const float *doutg, const direct_layout *L,
-                        int G, int C, int O_r);
+    void (*wgrad_group)(float *dwp, const float *packed, const float *doutg, size_t dstride,
+                        const direct_layout *L, int G, int C, int O_r);
 } direct_kernels;
 
 static const direct_kernels kernels_avx512 = {"avx512", 16, 4, 2, fwd_image_avx512, wgrad_group_avx512};
@@ -323,6 +323,21 @@ static void dgrad2_layout(direct_layout *D, int Ho, int Wo, int vl)
     D->plane = D->phase;
 }
 
+/* The stride-1 backward (gs_conv_direct_backward1): per thread the group's packed
+ * inputs (G, C, plane) and packed douts (G, O_r, plane) — one float short of a vector
+ * ahead of them, see there — the input gradient's grid (C_r, qlen) and the partial
+ * weight gradient; shared, the flipped weights. */
+static size_t backward1_shared_floats(int C, int O)
+{
+    return fwd_shared_floats(O, C);
+}
+
+static size_t backward1_thread_floats(const direct_layout *L, int C, int O, int group)
+{
+    return (size_t)group * ((size_t)C + O + O_SLACK) * L->plane + VL_MAX +
+           ((size_t)C + O_SLACK) * L->qlen + round_up(((size_t)O + O_SLACK) * C * 9, VL_MAX);
+}
+
 size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)
 {
     if (!gs_conv_direct_shape_ok(s))
@@ -343,7 +358,15 @@ size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)
         dgrad2_layout(&D, s->out_h, s->out_w, VL_MAX);
         dgrad = fwd_shared_floats(O, C) + (size_t)threads * fwd_thread_floats(&D, O, C);
     }
-    return need > dgrad ? need : dgrad;
+    if (dgrad > need)
+        need = dgrad;
+    if (s->stride == 1) {
+        size_t both = backward1_shared_floats(C, O) +
+                      (size_t)threads * backward1_thread_floats(&L, C, O, wgrad_group_images(&L, C, O, s->batch));
+        if (both > need)
+            need = both;
+    }
+    return need;
 }
 
 /* ---- forward and input gradient ------------------------------------------------------ */
@@ -476,6 +499,21 @@ static void direct_dgrad_stride2(float *din, const float *dout, const float *w, 
     }
 }
 
+/* wp (C_r / no, O, 9, no) ← w_flip[c][o][k] = w[o][c][8 − k], zero for c ≥ C: the
+ * weights of the stride-1 input gradient as a convolution of dout. */
+static void pack_flipped_weights(float *wp, const float *w, int C, int O, int no)
+{
+    const int C_r = (int)round_up((size_t)C, (size_t)no);
+    for (int cb = 0; cb < C_r / no; cb++)
+        for (int o = 0; o < O; o++)
+            for (int k = 0; k < 9; k++)
+                for (int j = 0; j < no; j++) {
+                    int c = cb * no + j;
+                    wp[(((size_t)cb * O + o) * 9 + k) * no + j] =
+                        c < C ? w[((size_t)o * C + c) * 9 + (8 - k)] : 0.0f;
+                }
+}
+
 int gs_conv_direct_dgrad(float *din, const float *dout, const float *w, const float *mask,
                          const gs_conv_shape *s, float *workspace, int threads)
 {
@@ -487,23 +525,14 @@ int gs_conv_direct_dgrad(float *din, const float *dout, const float *w, const fl
         return -1;
     const direct_kernels *K = kernels();
     const int C = s->in_c, O = s->out_c, no = K->no;
-    const int C_r = (int)round_up((size_t)C, (size_t)no);
     threads = clamp_threads(threads, s->batch);
     /* din (C, H, W) = Σ_o Σ_k w_flip[c][o][k] · dout[o] at tap k: a stride-1 same
      * convolution of dout (Ho = H, Wo = W) with w_flip[c][o][k] = w[o][c][8 − k]. */
     direct_layout L;
     layout_init(&L, s->out_h, s->out_w, 1, K->vl);
 
-    /* wp (C_r / no, O, 9, no) ← w_flip */
     float *wp = workspace;
-    for (int cb = 0; cb < C_r / no; cb++)
-        for (int o = 0; o < O; o++)
-            for (int k = 0; k < 9; k++)
-                for (int j = 0; j < no; j++) {
-                    int c = cb * no + j;
-                    wp[(((size_t)cb * O + o) * 9 + k) * no + j] =
-                        c < C ? w[((size_t)o * C + c) * 9 + (8 - k)] : 0.0f;
-                }
+    pack_flipped_weights(wp, w, C, O, no);
     direct_conv(din, dout, wp, mask, &L, s->batch, O, C, workspace + fwd_shared_floats(O, C), threads, K);
     return 0;
 }
@@ -545,7 +574,7 @@ void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
                 pack_image(packed + (size_t)g * C * L.plane, in + (b0 + g) * in_img, &L, C);
                 image_to_grid(doutg + (size_t)g * O_r * L.qlen, dout + (b0 + g) * out_img, &L, O, (size_t)L.qlen);
             }
-            K->wgrad_group(dw_part, packed, doutg, &L, g_n, C, O_r);
+            K->wgrad_group(dw_part, packed, doutg, (size_t)L.qlen, &L, g_n, C, O_r);
         }
 #pragma omp barrier
         /* dw += Σ_u dw_part_u in thread order, each thread a slice of dw; rows o < O of
@@ -553,6 +582,78 @@ void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
         const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
         for (int u = 0; u < nt; u++) {
             const float *part = workspace + (size_t)u * per_thread + packed_floats + grid_floats;
+            for (size_t i = lo; i < hi; i++)
+                dw[i] += part[i];
+        }
+    }
+}
+
+/* ---- stride 1: both gradients in one pass ------------------------------------------- */
+
+/* dout is packed once per image, in the input layout of the transposed convolution
+ * (pitch P = W + 1, packed[(y + 1)·P + x + 1] = dout[y][x]).  Read from offset P + 1
+ * that plane is the output grid the weight gradient takes: grid q = oy·P + ox lands on
+ * packed[(oy + 1)·P + ox + 1], the dropped column ox = W on the next row's left
+ * padding and q ≥ Ho·P on the bottom padding, all zero.  The douts start one float
+ * short of a vector (lead) so that this grid view is vector-aligned. */
+void gs_conv_direct_backward1(float *din, float *dw, const float *dout, const float *in, const float *w,
+                              const float *mask, const gs_conv_shape *s, float *workspace, int threads)
+{
+    const direct_kernels *K = kernels();
+    const int C = s->in_c, O = s->out_c, no = K->no;
+    const int C_r = (int)round_up((size_t)C, (size_t)no);
+    const int O_r = (int)round_up((size_t)O, (size_t)K->wno);
+    threads = clamp_threads(threads, s->batch);
+    direct_layout L;
+    layout_init(&L, s->in_h, s->in_w, 1, K->vl);
+    direct_layout L_max;
+    layout_init(&L_max, s->in_h, s->in_w, 1, VL_MAX);
+    const int group = wgrad_group_images(&L_max, C, O, s->batch);
+    const size_t per_thread = backward1_thread_floats(&L_max, C, O, group);
+    const size_t in_floats = (size_t)group * C * L.plane;
+    const size_t dout_floats = (size_t)group * O_r * L.plane;
+    const size_t grid_floats = (size_t)C_r * L.qlen;
+    const size_t lead = (VL_MAX - (size_t)(L.pitch + 1) % VL_MAX) % VL_MAX;
+    const size_t dw_floats = (size_t)O * C * 9;
+    const size_t in_img = (size_t)C * s->in_h * s->in_w;
+    const size_t out_img = (size_t)O * s->out_h * s->out_w;
+
+    /* per thread: packed | lead | pdout | (VL_MAX − lead) | grid | dw_part */
+    const size_t grid_at = in_floats + VL_MAX + dout_floats, dw_at = grid_at + grid_floats;
+    float *wp = workspace;   /* (C_r / no, O, 9, no) */
+    pack_flipped_weights(wp, w, C, O, no);
+    float *scratch = workspace + backward1_shared_floats(C, O);
+
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        float *packed = scratch + (size_t)t * per_thread;   /* (group, C, plane)   */
+        float *pdout = packed + in_floats + lead;            /* (group, O_r, plane) */
+        float *grid = packed + grid_at;                      /* (C_r, qlen)         */
+        float *dw_part = packed + dw_at;                     /* (O_r, C, 9)         */
+        memset(packed, 0, sizeof(float) * (in_floats + lead + dout_floats));
+        memset(dw_part, 0, sizeof(float) * (size_t)O_r * C * 9);
+        const int first = (int)((long)s->batch * t / nt), last = (int)((long)s->batch * (t + 1) / nt);
+        for (int b0 = first; b0 < last; b0 += group) {
+            const int g_n = last - b0 < group ? last - b0 : group;
+            for (int g = 0; g < g_n; g++) {
+                pack_image(packed + (size_t)g * C * L.plane, in + (b0 + g) * in_img, &L, C);
+                pack_image(pdout + (size_t)g * O_r * L.plane, dout + (b0 + g) * out_img, &L, O);
+            }
+            /* the grid view of the packed douts: (g_n, O_r, plane) from offset P + 1 */
+            K->wgrad_group(dw_part, packed, pdout + L.pitch + 1, L.plane, &L, g_n, C, O_r);
+            for (int g = 0; g < g_n; g++) {
+                const int b = b0 + g;
+                K->fwd_image(grid, pdout + (size_t)g * O_r * L.plane, wp, L.tap, 9, L.plane, (size_t)L.qlen, O,
+                             C_r);
+                grid_to_image(din + b * in_img, grid, mask ? mask + b * in_img : NULL, &L, C);
+            }
+        }
+#pragma omp barrier
+        /* dw += Σ_u dw_part_u in thread order, each thread a slice of dw */
+        const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
+        for (int u = 0; u < nt; u++) {
+            const float *part = scratch + (size_t)u * per_thread + dw_at;
             for (size_t i = lo; i < hi; i++)
                 dw[i] += part[i];
         }

@@ -55,4 +55,10 @@ void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
 int gs_conv_direct_dgrad(float *din, const float *dout, const float *w, const float *mask,
                          const gs_conv_shape *s, float *workspace, int threads);
 
+/* Stride 1: dw (O, C, 3, 3) += dout ⋆ in and din = convᵀ(dout) (⊙ [mask > 0] where
+ * mask is given), as gs_conv_direct_wgrad then gs_conv_direct_dgrad give them, in one
+ * pass over the images that packs each dout once for both.  din must not be NULL. */
+void gs_conv_direct_backward1(float *din, float *dw, const float *dout, const float *in, const float *w,
+                              const float *mask, const gs_conv_shape *s, float *workspace, int threads);
+
 #endif

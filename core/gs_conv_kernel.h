@@ -18,9 +18,10 @@
  *       grid (O_r, qlen) = Σ_c Σ_k wp[ob][c][k][o'] · packed[c][q + taps[k]]
  *       packed (C, plane); wp (O_r / KNO, C, ntap, KNO); O_r a multiple of KNO;
  *       ntap ∈ {9, 4, 2, 1}.
- *   wgrad_group_<KSUF>(dwp, packed, doutg, L, G, C, O_r)
+ *   wgrad_group_<KSUF>(dwp, packed, doutg, dstride, L, G, C, O_r)
  *       dwp (O_r, C, 9) += Σ_g Σ_q doutg[g][o][q] · packed[g][c][q + tap[k]]
- *       packed (G, C, plane); doutg (G, O_r, qlen) with zeros at dropped grid positions;
+ *       packed (G, C, plane); doutg (G, O_r, dstride ≥ qlen), q < qlen read, with zeros
+ *       at dropped grid positions;
  *       O_r a multiple of KWNO.  With KWKY == 3 it runs wgrad_group_rows, which takes
  *       the shifted taps of a row as shifts of its kx = 0 vector and the next one
  *       (KSHIFT(head, next, n); the plane then needs KVL floats beyond the last tap's
@@ -139,12 +140,12 @@ KF(fwd_image)(float *restrict grid, const float *restrict packed, const float *r
  * stride is a constant after inlining. */
 __attribute__((target(KTARGET), always_inline)) static inline void
 KF(wgrad_group_rows)(float *restrict dwp, const float *restrict packed, const float *restrict doutg,
-                     const direct_layout *L, int G, int C, int O_r, const int stride)
+                     size_t dstride, const direct_layout *L, int G, int C, int O_r, const int stride)
 {
     typedef KF(vf) vf;
     typedef KF(vfu) vfu;
     const int nv = L->qlen / KVL;
-    const size_t qlen = (size_t)L->qlen, plane = L->plane;
+    const size_t plane = L->plane;
     size_t row0[3], col1[3];   /* offsets of the kx = 0 and kx = 1 taps of each row */
     for (int r = 0; r < 3; r++) {
         row0[r] = (size_t)L->tap[r * 3];
@@ -158,14 +159,14 @@ KF(wgrad_group_rows)(float *restrict dwp, const float *restrict packed, const fl
                     acc[o][k] = (vf){0};
             for (int g = 0; g < G; g++) {
                 const float *pc = packed + ((size_t)g * C + c) * plane;
-                const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * qlen;
+                const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * dstride;
                 vf head[3];
                 for (int r = 0; r < 3; r++)
                     head[r] = *(const vfu *)(pc + row0[r]);
                 for (int v = 0; v < nv; v++) {
                     vf d[KWNO];
                     for (int o = 0; o < KWNO; o++)
-                        d[o] = *(const vfu *)(dg + (size_t)o * qlen + (size_t)v * KVL);
+                        d[o] = *(const vfu *)(dg + (size_t)o * dstride + (size_t)v * KVL);
                     for (int r = 0; r < 3; r++) {
                         const vf next = *(const vfu *)(pc + row0[r] + (size_t)(v + 1) * KVL);
                         vf x[3];
@@ -196,19 +197,19 @@ KF(wgrad_group_rows)(float *restrict dwp, const float *restrict packed, const fl
  * KWNO·KWKY·3 accumulators, each grid vector of dout loaded once per pass. */
 __attribute__((target(KTARGET))) static void
 KF(wgrad_group)(float *restrict dwp, const float *restrict packed, const float *restrict doutg,
-                const direct_layout *L, int G, int C, int O_r)
+                size_t dstride, const direct_layout *L, int G, int C, int O_r)
 {
 #if KWKY == 3
     if (L->stride == 1)
-        KF(wgrad_group_rows)(dwp, packed, doutg, L, G, C, O_r, 1);
+        KF(wgrad_group_rows)(dwp, packed, doutg, dstride, L, G, C, O_r, 1);
     else
-        KF(wgrad_group_rows)(dwp, packed, doutg, L, G, C, O_r, 2);
+        KF(wgrad_group_rows)(dwp, packed, doutg, dstride, L, G, C, O_r, 2);
     return;
 #endif
     typedef KF(vf) vf;
     typedef KF(vfu) vfu;
     const int nv = L->qlen / KVL;
-    const size_t qlen = (size_t)L->qlen, plane = L->plane;
+    const size_t plane = L->plane;
     for (int ob = 0; ob < O_r / KWNO; ob++) {
         for (int c = 0; c < C; c++) {
             for (int ky0 = 0; ky0 < 3; ky0 += KWKY) {
@@ -221,11 +222,11 @@ KF(wgrad_group)(float *restrict dwp, const float *restrict packed, const float *
                         acc[o][k] = (vf){0};
                 for (int g = 0; g < G; g++) {
                     const float *pc = packed + ((size_t)g * C + c) * plane;
-                    const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * qlen;
+                    const float *dg = doutg + ((size_t)g * O_r + (size_t)ob * KWNO) * dstride;
                     for (int v = 0; v < nv; v++) {
                         vf d[KWNO];
                         for (int o = 0; o < KWNO; o++)
-                            d[o] = *(const vfu *)(dg + (size_t)o * qlen + (size_t)v * KVL);
+                            d[o] = *(const vfu *)(dg + (size_t)o * dstride + (size_t)v * KVL);
 #pragma GCC unroll 9
                         for (int k = 0; k < KWKY * 3; k++) {
                             const vf x = *(const vfu *)(pc + taps[k] + (size_t)v * KVL);

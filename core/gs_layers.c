@@ -302,10 +302,15 @@ void gs_conv2d_backward_ex(float *din, float *dw, const float *dout, const float
                            int threads, gs_conv_algo algo, int din_through_relu)
 {
     if (conv_use_direct(s, algo)) {
-        /* one pass after the other, each with the whole workspace; the mask is applied
-         * as din is unpacked */
+        /* the mask is applied as din is unpacked; stride 1: both gradients in one pass,
+         * otherwise one after the other, each with the whole workspace */
+        const float *mask = din_through_relu ? in : NULL;
+        if (din && s->stride == 1) {
+            gs_conv_direct_backward1(din, dw, dout, in, w, mask, s, workspace, threads);
+            return;
+        }
         gs_conv_direct_wgrad(dw, dout, in, s, workspace, threads);
-        if (!din || gs_conv_direct_dgrad(din, dout, w, din_through_relu ? in : NULL, s, workspace, threads) == 0)
+        if (!din || gs_conv_direct_dgrad(din, dout, w, mask, s, workspace, threads) == 0)
             return;
         conv_backward_im2col(din, NULL, dout, in, w, s, workspace, threads);
     } else {
