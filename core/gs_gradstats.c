@@ -224,9 +224,11 @@ static inline int is_nonfinite_bits(float v)
     return (u & 0x7f800000u) == 0x7f800000u;
 }
 
-/* dx[0..n) = skip + residual, n <= OVERLAP_CHUNK, sums into *acc. */
-static void overlap_add_chunk(float *restrict dx, const float *restrict skip, const float *restrict residual,
-                              size_t n, overlap_acc *acc)
+/* dx[0..n) = skip + residual (⊙ [relu_out > 0] when masked), n <= OVERLAP_CHUNK, sums
+ * of the unmasked sum into *acc.  masked is a constant after inlining. */
+__attribute__((always_inline)) static inline void
+overlap_add_chunk(float *restrict dx, const float *restrict skip, const float *restrict residual,
+                  const float *restrict relu_out, size_t n, overlap_acc *acc, const int masked)
 {
     float ss[OVERLAP_LANES] = { 0 }, rr[OVERLAP_LANES] = { 0 }, sr[OVERLAP_LANES] = { 0 }, dd[OVERLAP_LANES] = { 0 };
     int32_t nf[OVERLAP_LANES] = { 0 };
@@ -234,7 +236,7 @@ static void overlap_add_chunk(float *restrict dx, const float *restrict skip, co
     for (; i + OVERLAP_LANES <= n; i += OVERLAP_LANES)
         for (int l = 0; l < OVERLAP_LANES; l++) {
             float s = skip[i + l], r = residual[i + l], d = s + r;
-            dx[i + l] = d;
+            dx[i + l] = masked ? (relu_out[i + l] > 0.0f ? d : 0.0f) : d;
             ss[l] += s * s;
             rr[l] += r * r;
             sr[l] += s * r;
@@ -243,7 +245,7 @@ static void overlap_add_chunk(float *restrict dx, const float *restrict skip, co
         }
     for (; i < n; i++) {
         float s = skip[i], r = residual[i], d = s + r;
-        dx[i] = d;
+        dx[i] = masked ? (relu_out[i] > 0.0f ? d : 0.0f) : d;
         ss[0] += s * s;
         rr[0] += r * r;
         sr[0] += s * r;
@@ -259,8 +261,8 @@ static void overlap_add_chunk(float *restrict dx, const float *restrict skip, co
     }
 }
 
-void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t n,
-                    gs_overlap_sums *sums, int64_t (*hist)[GS_HIST_BINS])
+void gs_overlap_add_relu(float *dx, const float *skip, const float *residual, const float *relu_out,
+                         size_t n, gs_overlap_sums *sums, int64_t (*hist)[GS_HIST_BINS])
 {
     pthread_once(&table_once, table_init);
     double skip_sq = 0.0, residual_sq = 0.0, dot = 0.0, sum_sq = 0.0;
@@ -275,7 +277,10 @@ void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t 
         for (size_t c = 0; c < chunks; c++) {
             size_t i0 = c * OVERLAP_CHUNK, len = n - i0 < OVERLAP_CHUNK ? n - i0 : OVERLAP_CHUNK;
             overlap_acc acc = { 0 };
-            overlap_add_chunk(dx + i0, skip + i0, residual + i0, len, &acc);
+            if (relu_out)
+                overlap_add_chunk(dx + i0, skip + i0, residual + i0, relu_out + i0, len, &acc, 1);
+            else
+                overlap_add_chunk(dx + i0, skip + i0, residual + i0, NULL, len, &acc, 0);
             skip_sq += acc.skip_sq;
             residual_sq += acc.residual_sq;
             dot += acc.dot;
@@ -284,12 +289,12 @@ void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t 
             if (!hist)
                 continue;
             /* the chunk's bins while it is in L1; the three parts in one loop: three
-             * independent increments per element */
-            const float *ps = skip + i0, *pr = residual + i0, *pd = dx + i0;
+             * independent increments per element (the sum recomputed: dx may be masked) */
+            const float *ps = skip + i0, *pr = residual + i0;
             for (size_t i = 0; i < len; i++) {
                 local[0][bin_fast(ps[i])]++;
                 local[1][bin_fast(pr[i])]++;
-                local[2][bin_fast(pd[i])]++;
+                local[2][bin_fast(ps[i] + pr[i])]++;
             }
         }
         if (hist) {
@@ -305,6 +310,12 @@ void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t 
     sums->dot += dot;
     sums->sum_sq += sum_sq;
     sums->nonfinite += nonfinite;
+}
+
+void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t n,
+                    gs_overlap_sums *sums, int64_t (*hist)[GS_HIST_BINS])
+{
+    gs_overlap_add_relu(dx, skip, residual, NULL, n, sums, hist);
 }
 
 gs_overlap_stats gs_overlap_stats_of(const gs_overlap_sums *s)

@@ -61,8 +61,8 @@ typedef struct gs_overlap_sums {
     double skip_sq;      /* Σ skip²                      */
     double residual_sq;  /* Σ residual²                  */
     double dot;          /* Σ skip·residual              */
-    double sum_sq;       /* Σ (skip + residual)² as float sums, i.e. of the dx written */
-    int64_t nonfinite;   /* elements of dx that are not finite */
+    double sum_sq;       /* Σ (skip + residual)², the sum taken in float as dx is */
+    int64_t nonfinite;   /* elements of skip + residual that are not finite */
 } gs_overlap_sums;
 
 void gs_overlap_sums_clear(gs_overlap_sums *s);
@@ -73,6 +73,12 @@ void gs_overlap_sums_merge(gs_overlap_sums *into, const gs_overlap_sums *from);
  * dx may alias neither input. */
 void gs_overlap_add(float *dx, const float *skip, const float *residual, size_t n,
                     gs_overlap_sums *sums, int64_t (*hist)[GS_HIST_BINS]);
+/* The same, with dx written as the gradient at the input of the ReLU whose output is
+ * relu_out (n): dx = (skip + residual) ⊙ [relu_out > 0] — the block's input is the
+ * previous layer's ReLU output, so this is what the layer below wants, in the same
+ * pass.  The sums and histograms still describe skip + residual (unmasked). */
+void gs_overlap_add_relu(float *dx, const float *skip, const float *residual, const float *relu_out,
+                         size_t n, gs_overlap_sums *sums, int64_t (*hist)[GS_HIST_BINS]);
 
 /* Derived: ‖skip‖, ‖residual‖, ‖dx‖, cosine, overlap = ‖dx‖²/(‖skip‖²+‖residual‖²).
  * cosine and overlap are NaN when undefined (a zero part). */

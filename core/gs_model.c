@@ -334,7 +334,7 @@ gs_model *gs_model_create(const gs_model_config *cfg, int max_batch, char *err, 
     m->workspace = model_alloc(m, max_ws);
     m->grad_a = model_alloc(m, max_act);
     m->grad_b = model_alloc(m, max_act);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 2; k++)
         if (!(m->tmp[k] = model_alloc(m, max_act)))
             goto oom;
     m->shared_dx_skip = model_alloc(m, max_act);
@@ -577,15 +577,15 @@ static void bn_backward(gs_bn_layer *bn, float *din, const float *dout, const fl
                           bn->save_invstd, bn->gamma->data, B, bn->stats->channels, HW);
 }
 
-/* dy (B, out_c, Ho, Wo) → dx (B, in_c, H, W) = dx_skip + dx_residual */
-static void block_backward(gs_model *m, gs_block *blk, float *dx, const float *dy, int B)
+/* dz (B, out_c, Ho, Wo), the gradient at the block's pre-activation z = f + s (its
+ * output y = relu(z) already taken back) → the block's input gradient
+ * dx_skip + dx_residual, with its statistics, written to dx (B, in_c, H, W) already
+ * through the ReLU whose output the block's input x is (the previous block's, or the
+ * stem's): dx = (dx_skip + dx_residual) ⊙ [x > 0], the next block down's dz. */
+static void block_backward(gs_model *m, gs_block *blk, float *dx, const float *dz, int B)
 {
-    const size_t out_n = (size_t)B * blk->out_c * blk->out_h * blk->out_w;
     const size_t in_n = (size_t)B * blk->in_c * blk->in_h * blk->in_w;
-    float *dz = m->tmp[0], *t1 = m->tmp[1], *t2 = m->tmp[2];
-
-    /* dz = dy ⊙ [z > 0] */
-    gs_relu_backward(dz, dy, blk->y, out_n);
+    float *t1 = m->tmp[0], *t2 = m->tmp[1];
 
     /* residual path, last conv first:  bn_k ← conv_k ← relu ← ... ← conv_0 */
     for (int k = blk->num_convs - 1; k >= 0; k--) {
@@ -617,12 +617,13 @@ static void block_backward(gs_model *m, gs_block *blk, float *dx, const float *d
         break;
     }
 
-    /* the overlap: dx = skip + residual, with its statistics in the same pass */
+    /* the overlap: skip + residual, with its statistics, in the same pass as the
+     * input ReLU's mask */
     gs_overlap_sums_clear(&blk->overlap);
     if (m->hist_enabled)
         memset(blk->hist, 0, sizeof blk->hist);
-    gs_overlap_add(dx, skip, blk->dx_residual, in_n, &blk->overlap,
-                   m->hist_enabled ? blk->hist : NULL);
+    gs_overlap_add_relu(dx, skip, blk->dx_residual, blk->x, in_n, &blk->overlap,
+                        m->hist_enabled ? blk->hist : NULL);
 }
 
 void gs_model_backward(gs_model *m)
@@ -633,18 +634,21 @@ void gs_model_backward(gs_model *m)
     gs_softmax_xent(m->dlogits, NULL, m->logits, m->labels, B, K);
     gs_linear_backward(m->dpooled, m->fc_weight->grad, m->fc_bias->grad, m->dlogits, m->pooled,
                        m->fc_weight->data, B, m->feat_c, K);
-    float *dy = m->grad_a, *dx = m->grad_b;
-    gs_avgpool_backward(dy, m->dpooled, B, m->feat_c, m->feat_h * m->feat_w);
+    /* dz of the last block: the pooled gradient through its output ReLU; every block
+     * then hands the next one down its dz (block_backward) */
+    float *dz = m->grad_a, *dx = m->grad_b;
+    const int feat_hw = m->feat_h * m->feat_w;
+    gs_avgpool_backward(dz, m->dpooled, B, m->feat_c, feat_hw);
+    const float *feat = m->num_blocks > 0 ? m->blocks[m->num_blocks - 1].y : m->stem_a;
+    gs_relu_backward(dz, dz, feat, (size_t)B * m->feat_c * feat_hw);
     for (int i = m->num_blocks - 1; i >= 0; i--) {
-        block_backward(m, &m->blocks[i], dx, dy, B);
-        float *t = dy;
-        dy = dx;
+        block_backward(m, &m->blocks[i], dx, dz, B);
+        float *t = dz;
+        dz = dx;
         dx = t;
     }
-    /* stem: relu ← bn ← conv (no gradient for the image) */
+    /* stem: bn ← conv (no gradient for the image); dz is already through its ReLU */
     int HW = cfg->in_h * cfg->in_w;
-    size_t n = (size_t)B * cfg->width * HW;
-    gs_relu_backward(dy, dy, m->stem_a, n);
-    bn_backward(&m->stem_bn, dx, dy, m->stem_c, B, HW);
+    bn_backward(&m->stem_bn, dx, dz, m->stem_c, B, HW);
     conv_backward(m, &m->stem_conv, NULL, dx, m->input, B, 0);
 }

@@ -18,7 +18,8 @@
  *
  * Backward computes, for every block, the two parts of the gradient reaching its
  * input — dx_skip = J_shortcutᵀ·dz and dx_residual = J_Fᵀ·dz — and adds them in
- * one pass that also fills the block's gs_overlap_sums (and histograms when asked).
+ * one pass that also fills the block's gs_overlap_sums (and histograms when asked)
+ * and takes the sum back through the ReLU that produced the block's input.
  *
  * Ownership: gs_model_create returns a model that owns all its memory; free it
  * with gs_model_free.  Nothing here exits; errors come back as NULL/-1 + message.
@@ -173,7 +174,7 @@ typedef struct gs_model {
     float          *pooled, *logits, *dlogits, *dpooled;
     float          *workspace;            /* im2col scratch                           */
     float          *grad_a, *grad_b;      /* ping-pong block gradients (max act size) */
-    float          *tmp[3];               /* backward scratch (max act size)           */
+    float          *tmp[2];               /* backward scratch (max act size)           */
     float          *shared_dx_skip, *shared_dx_residual;
     size_t          max_act;              /* floats of the largest activation          */
     void          **allocs;               /* every buffer above, for gs_model_free     */

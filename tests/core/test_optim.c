@@ -259,6 +259,26 @@ static void test_overlap_large(void)
         }
         GS_CHECK(memcmp(want, hist, 3 * sizeof *want) == 0, "%zu elements: skip/residual/sum histograms bin by bin", n);
         free(want);
+        /* through a ReLU: dx masked by its output (half zeros), the sums and histograms
+         * those of the unmasked sum */
+        {
+            float *relu_out = malloc(n * sizeof *relu_out), *d3 = malloc(n * sizeof *d3);
+            for (size_t i = 0; i < n; i++)
+                relu_out[i] = (i * 2654435761u) % 3 == 0 ? 0.0f : (float)(i % 5 + 1);
+            gs_overlap_sums masked;
+            gs_overlap_sums_clear(&masked);
+            int64_t (*mhist)[GS_HIST_BINS] = calloc(3, sizeof *mhist);
+            gs_overlap_add_relu(d3, a, b, relu_out, n, &masked, mhist);
+            size_t wrong = 0;
+            for (size_t i = 0; i < n; i++) {
+                float want_d = relu_out[i] > 0.0f ? d2[i] : 0.0f;
+                wrong += memcmp(&d3[i], &want_d, sizeof want_d) != 0;
+            }
+            GS_CHECK(wrong == 0 && memcmp(&masked, &slow, sizeof masked) == 0 &&
+                         memcmp(mhist, hist, 3 * sizeof *mhist) == 0,
+                     "%zu elements through a ReLU: dx masked (%zu wrong), sums and histograms unmasked", n, wrong);
+            free(relu_out); free(d3); free(mhist);
+        }
         if (n > 100) {
             a[7] = NAN;
             b[n - 1] = INFINITY;
