@@ -114,13 +114,17 @@ static void pack_image(float *restrict packed, const float *restrict img, const 
     }
 }
 
-/* dst[i] = mask[i] > 0 ? src[i] : 0 for i < n (a select, not a branch: the mask is a
- * ReLU's output, positive about half the time). */
+/* dst[i] = mask[i] > 0 ? src[i] : 0 for i < n.  src is read unconditionally so that
+ * this is a vectorized select, not a branch (the mask is a ReLU's output, positive
+ * about half the time: a branch mispredicts, and a conditional load keeps GCC from
+ * vectorizing). */
 static inline void copy_row_relu_masked(float *restrict dst, const float *restrict src,
                                         const float *restrict mask, int n)
 {
-    for (int i = 0; i < n; i++)
-        dst[i] = mask[i] > 0.0f ? src[i] : 0.0f;
+    for (int i = 0; i < n; i++) {
+        const float v = src[i];
+        dst[i] = mask[i] > 0.0f ? v : 0.0f;
+    }
 }
 
 /* out (O, Ho, Wo) ← grid (≥O, qlen), dropping the grid columns ox ≥ Wo; with a mask
@@ -487,8 +491,10 @@ static void direct_dgrad_stride2(float *din, const float *dout, const float *w, 
                         float *d = din_b + at;
                         if (mask_b) {
                             const float *mk = mask_b + at;
-                            for (int j = 0; j < Wp; j++)
-                                d[2 * j] = mk[2 * j] > 0.0f ? g[j] : 0.0f;
+                            for (int j = 0; j < Wp; j++) {
+                                const float v = g[j];   /* unconditional: a select */
+                                d[2 * j] = mk[2 * j] > 0.0f ? v : 0.0f;
+                            }
                         } else {
                             for (int j = 0; j < Wp; j++)
                                 d[2 * j] = g[j];
