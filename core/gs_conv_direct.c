@@ -174,8 +174,10 @@ __attribute__((target("avx"))) static inline float hsum_avx2(__m256 v)
 #define KTARGET "avx512f,fma"
 #define KVL 16
 #define KTAP_UNROLL 9
-#define KNO 4
-#define KNQ 6
+/* 8 × 3: per tap 3 grid-vector loads and 8 weight broadcasts for 24 FMAs (4 × 6 took 6
+ * unaligned loads, and GCC, short of registers, reloaded some of them: 5 % slower) */
+#define KNO 8
+#define KNQ 3
 #define KWNO 2
 #define KWKY 3
 #define KHSUM(v) hsum_avx512((__m512)(v))
@@ -224,7 +226,7 @@ typedef struct direct_kernels {
                         const direct_layout *L, int G, int C, int O_r);
 } direct_kernels;
 
-static const direct_kernels kernels_avx512 = {"avx512", 16, 4, 2, fwd_image_avx512, wgrad_group_avx512};
+static const direct_kernels kernels_avx512 = {"avx512", 16, 8, 2, fwd_image_avx512, wgrad_group_avx512};
 static const direct_kernels kernels_avx2 = {"avx2", 8, 4, 3, fwd_image_avx2, wgrad_group_avx2};
 
 static const direct_kernels *selected;

@@ -4,8 +4,8 @@
  *   #define KSUF     avx512              suffix of the generated names
  *   #define KTARGET  "avx512f,fma"       __attribute__((target(...)))
  *   #define KVL      16                  floats per vector
- *   #define KNO      4                   output channels per forward tile
- *   #define KNQ      6                   grid vectors per forward tile (KNO·KNQ accumulators)
+ *   #define KNO      8                   output channels per forward tile
+ *   #define KNQ      3                   grid vectors per forward tile (KNO·KNQ accumulators)
  *   #define KTAP_UNROLL 9                unrolling of the forward tile's tap loop (with 16
  *                                        registers a full unroll made GCC reload inputs)
  *   #define KWNO     2                   output channels per weight-gradient pass
