@@ -355,34 +355,26 @@ size_t gs_conv_direct_workspace_floats(const gs_conv_shape *s, int threads)
     size_t fwd = fwd_shared_floats(C, O) + (size_t)threads * fwd_thread_floats(&L, C, O);
     size_t wgrad = (size_t)threads * wgrad_thread_floats(&L, C, O, wgrad_group_images(&L, C, O, s->batch));
     size_t need = fwd > wgrad ? fwd : wgrad;
-    size_t dgrad;
+    size_t backward;
     if (s->stride == 1) {
-        /* the transposed convolution: dout (O, Ho, Wo) → din (C, H, W), same layout */
-        dgrad = fwd_shared_floats(O, C) + (size_t)threads * fwd_thread_floats(&L, O, C);
+        /* both gradients in one pass (gs_conv_direct_backward1) */
+        backward = backward1_shared_floats(C, O) +
+                   (size_t)threads * backward1_thread_floats(&L, C, O, wgrad_group_images(&L, C, O, s->batch));
     } else {
+        /* the input gradient by phases (gs_conv_direct_dgrad) */
         direct_layout D;
         dgrad2_layout(&D, s->out_h, s->out_w, VL_MAX);
-        dgrad = fwd_shared_floats(O, C) + (size_t)threads * fwd_thread_floats(&D, O, C);
+        backward = fwd_shared_floats(O, C) + (size_t)threads * fwd_thread_floats(&D, O, C);
     }
-    if (dgrad > need)
-        need = dgrad;
-    if (s->stride == 1) {
-        size_t both = backward1_shared_floats(C, O) +
-                      (size_t)threads * backward1_thread_floats(&L, C, O, wgrad_group_images(&L, C, O, s->batch));
-        if (both > need)
-            need = both;
-    }
-    return need;
+    return need > backward ? need : backward;
 }
 
 /* ---- forward and input gradient ------------------------------------------------------ */
 
 /* out (B, O, Ho, Wo) = conv(in (B, C, H, W)) with weights already packed in wp
- * (O_r / no, C, 9, no), times [mask > 0] if mask (B, O, Ho, Wo) is given; shared by
- * the forward and the stride-1 input gradient. */
-static void direct_conv(float *out, const float *in, const float *wp, const float *mask,
-                        const direct_layout *L, int batch, int C, int O, float *scratch, int threads,
-                        const direct_kernels *K)
+ * (O_r / no, C, 9, no). */
+static void direct_conv(float *out, const float *in, const float *wp, const direct_layout *L, int batch,
+                        int C, int O, float *scratch, int threads, const direct_kernels *K)
 {
     const int O_r = (int)round_up((size_t)O, (size_t)K->no);
     const size_t per_thread = fwd_thread_floats(L, C, O);
@@ -398,7 +390,7 @@ static void direct_conv(float *out, const float *in, const float *wp, const floa
         for (int b = first; b < last; b++) {
             pack_image(packed, in + b * in_img, L, C);
             K->fwd_image(grid, packed, wp, L->tap, 9, L->plane, (size_t)L->qlen, C, O_r);
-            grid_to_image(out + b * out_img, grid, mask ? mask + b * out_img : NULL, L, O);
+            grid_to_image(out + b * out_img, grid, NULL, L, O);
         }
     }
 }
@@ -422,7 +414,7 @@ void gs_conv_direct_forward(float *out, const float *in, const float *w,
                     int o = ob * no + j;
                     wp[(((size_t)ob * C + c) * 9 + k) * no + j] = o < O ? w[((size_t)o * C + c) * 9 + k] : 0.0f;
                 }
-    direct_conv(out, in, wp, NULL, &L, s->batch, C, O, workspace + fwd_shared_floats(C, O), threads, K);
+    direct_conv(out, in, wp, &L, s->batch, C, O, workspace + fwd_shared_floats(C, O), threads, K);
 }
 
 /* din (B, C, H, W) of a stride-2 convolution, by phases (see dgrad2_layout). */
@@ -525,23 +517,9 @@ static void pack_flipped_weights(float *wp, const float *w, int C, int O, int no
 int gs_conv_direct_dgrad(float *din, const float *dout, const float *w, const float *mask,
                          const gs_conv_shape *s, float *workspace, int threads)
 {
-    if (s->stride == 2) {
-        direct_dgrad_stride2(din, dout, w, mask, s, workspace, clamp_threads(threads, s->batch), kernels());
-        return 0;
-    }
-    if (s->stride != 1)
+    if (s->stride != 2)
         return -1;
-    const direct_kernels *K = kernels();
-    const int C = s->in_c, O = s->out_c, no = K->no;
-    threads = clamp_threads(threads, s->batch);
-    /* din (C, H, W) = Σ_o Σ_k w_flip[c][o][k] · dout[o] at tap k: a stride-1 same
-     * convolution of dout (Ho = H, Wo = W) with w_flip[c][o][k] = w[o][c][8 − k]. */
-    direct_layout L;
-    layout_init(&L, s->out_h, s->out_w, 1, K->vl);
-
-    float *wp = workspace;
-    pack_flipped_weights(wp, w, C, O, no);
-    direct_conv(din, dout, wp, mask, &L, s->batch, O, C, workspace + fwd_shared_floats(O, C), threads, K);
+    direct_dgrad_stride2(din, dout, w, mask, s, workspace, clamp_threads(threads, s->batch), kernels());
     return 0;
 }
 
@@ -598,7 +576,9 @@ void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
 
 /* ---- stride 1: both gradients in one pass ------------------------------------------- */
 
-/* dout is packed once per image, in the input layout of the transposed convolution
+/* din (C, H, W) = Σ_o Σ_k w_flip[c][o][k] · dout[o] at tap k: a stride-1 same
+ * convolution of dout (Ho = H, Wo = W) with w_flip[c][o][k] = w[o][c][8 − k].
+ * dout is packed once per image, in the input layout of that convolution
  * (pitch P = W + 1, packed[(y + 1)·P + x + 1] = dout[y][x]).  Read from offset P + 1
  * that plane is the output grid the weight gradient takes: grid q = oy·P + ox lands on
  * packed[(oy + 1)·P + ox + 1], the dropped column ox = W on the next row's left

@@ -47,17 +47,17 @@ void gs_conv_direct_forward(float *out, const float *in, const float *w,
 void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
                           const gs_conv_shape *s, float *workspace, int threads);
 
-/* din (B, C, H, W) = convᵀ(dout (B, O, Ho, Wo)), overwritten; times [mask > 0] where
- * mask (B, C, H, W) is given (NULL: none), in the same pass.  Stride 1: the
- * convolution of dout with the transposed, flipped kernel; stride 2: four phase
- * convolutions of dout with 1, 2, 2 and 4 taps.  Returns 0 (−1 for another stride,
- * then nothing is written). */
+/* Stride 2: din (B, C, H, W) = convᵀ(dout (B, O, Ho, Wo)), overwritten; times
+ * [mask > 0] where mask (B, C, H, W) is given (NULL: none), in the same pass.  Four
+ * phase convolutions of dout with 1, 2, 2 and 4 taps.  Returns 0 (−1 for another
+ * stride, then nothing is written: stride 1 takes gs_conv_direct_backward1). */
 int gs_conv_direct_dgrad(float *din, const float *dout, const float *w, const float *mask,
                          const gs_conv_shape *s, float *workspace, int threads);
 
 /* Stride 1: dw (O, C, 3, 3) += dout ⋆ in and din = convᵀ(dout) (⊙ [mask > 0] where
- * mask is given), as gs_conv_direct_wgrad then gs_conv_direct_dgrad give them, in one
- * pass over the images that packs each dout once for both.  din must not be NULL. */
+ * mask is given), overwritten, in one pass over the images that packs each dout once
+ * for both: din is the convolution of dout with the transposed, flipped kernel.  din
+ * must not be NULL (gs_conv_direct_wgrad alone for the weight gradient only). */
 void gs_conv_direct_backward1(float *din, float *dw, const float *dout, const float *in, const float *w,
                               const float *mask, const gs_conv_shape *s, float *workspace, int threads);
 
