@@ -211,6 +211,52 @@ static void test_histograms(void)
     GS_CHECK(fabs(o.overlap - 2) < 1e-12 && fabs(o.cosine - 1) < 1e-12 && d[0] == 2, "aligned parts: overlap 2, cosine 1");
 }
 
+/* The block histograms of gs_overlap_add against gs_hist_bin element by element, on
+ * values that probe every bin: zeros of both signs, subnormals, each edge and its
+ * float neighbours, both signs, the extremes, inf and NaN. */
+static void test_overlap_hist_bins(void)
+{
+    float edges[GS_HIST_BINS + 1];
+    gs_hist_edges(edges);
+    size_t cap = 4096, n = 0;
+    float *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b), *d = malloc(cap * sizeof *d);
+    const float specials[] = {0.0f, -0.0f, 1e-45f, -1e-42f, 1.1754942e-38f, 1.1754944e-38f, 3.4e38f, -3.4e38f,
+                              INFINITY, -INFINITY, NAN, 1.0f, -1.0f, 1e-13f, 1e5f};
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++)
+        a[n++] = specials[k];
+    for (int e = 2; e < GS_HIST_BINS - 1 && n + 6 <= cap; e++) {
+        float x = edges[e];
+        a[n++] = x;
+        a[n++] = nextafterf(x, 0.0f);
+        a[n++] = nextafterf(x, INFINITY);
+        a[n++] = -x;
+        a[n++] = -nextafterf(x, 0.0f);
+        a[n++] = x * 1.37f;
+    }
+    /* fill to more than one chunk, with a tail, from what is there */
+    const size_t base = n;
+    while (n < 2 * 1024 + 37)
+        a[n] = a[(n * 7919) % base], n++;
+    for (size_t i = 0; i < n; i++)
+        b[i] = (i % 3 == 0) ? 0.0f : (i % 3 == 1 ? -a[i] : a[(i * 31) % n]);   /* sums: 0, exact zeros, mixes */
+    gs_overlap_sums sums;
+    gs_overlap_sums_clear(&sums);
+    int64_t (*hist)[GS_HIST_BINS] = calloc(3, sizeof *hist), (*want)[GS_HIST_BINS] = calloc(3, sizeof *want);
+    gs_overlap_add(d, a, b, n, &sums, hist);
+    for (size_t i = 0; i < n; i++) {
+        const float parts[3] = {a[i], b[i], a[i] + b[i]};
+        for (int k = 0; k < 3; k++)
+            if (isfinite(parts[k]))
+                want[k][gs_hist_bin(parts[k])]++;
+    }
+    int bad = 0;
+    for (int k = 0; k < 3; k++)
+        for (int bin = 0; bin < GS_HIST_BINS; bin++)
+            bad += hist[k][bin] != want[k][bin];
+    GS_CHECK(bad == 0, "block histograms of %zu values on every edge: equal to gs_hist_bin (%d bins differ)", n, bad);
+    free(a); free(b); free(d); free(hist); free(want);
+}
+
 /* The vectorized pass (no histograms) against double sums in element order and
  * against the histogram pass, on lengths with tails, large offset data and non-finite
  * elements. */
@@ -313,5 +359,6 @@ int main(void)
     test_schedules();
     test_histograms();
     test_overlap_large();
+    test_overlap_hist_bins();
     return gs_test_finish();
 }
