@@ -211,6 +211,7 @@ void gs_overlap_sums_merge(gs_overlap_sums *into, const gs_overlap_sums *from)
  * chunk after the sums (a table lookup per element). */
 #define OVERLAP_LANES 16
 #define OVERLAP_CHUNK 1024
+#define HIST_COPIES 4
 
 typedef struct overlap_acc {
     double skip_sq, residual_sq, dot, sum_sq;
@@ -270,7 +271,11 @@ void gs_overlap_add_relu(float *dx, const float *skip, const float *residual, co
     const size_t chunks = (n + OVERLAP_CHUNK - 1) / OVERLAP_CHUNK;
 #pragma omp parallel reduction(+ : skip_sq, residual_sq, dot, sum_sq, nonfinite)
     {
-        int64_t local[3][GS_HIST_BINS + 1];   /* + the NONFINITE_SLOT, dropped */
+        /* HIST_COPIES copies of the three histograms, element i counted in copy
+         * i mod HIST_COPIES and the copies added at the end: neighbouring elements
+         * often fall in the same bin (a ReLU's gradient is half exact zeros), and with
+         * one counter each increment waits for the previous one's store */
+        int64_t local[HIST_COPIES][3][GS_HIST_BINS + 1];   /* + the NONFINITE_SLOT, dropped */
         if (hist)
             memset(local, 0, sizeof local);
 #pragma omp for schedule(static) nowait
@@ -291,17 +296,25 @@ void gs_overlap_add_relu(float *dx, const float *skip, const float *residual, co
             /* the chunk's bins while it is in L1; the three parts in one loop: three
              * independent increments per element (the sum recomputed: dx may be masked) */
             const float *ps = skip + i0, *pr = residual + i0;
-            for (size_t i = 0; i < len; i++) {
-                local[0][bin_fast(ps[i])]++;
-                local[1][bin_fast(pr[i])]++;
-                local[2][bin_fast(ps[i] + pr[i])]++;
+            size_t i = 0;
+            for (; i + HIST_COPIES <= len; i += HIST_COPIES)
+                for (int j = 0; j < HIST_COPIES; j++) {
+                    local[j][0][bin_fast(ps[i + j])]++;
+                    local[j][1][bin_fast(pr[i + j])]++;
+                    local[j][2][bin_fast(ps[i + j] + pr[i + j])]++;
+                }
+            for (; i < len; i++) {
+                local[0][0][bin_fast(ps[i])]++;
+                local[0][1][bin_fast(pr[i])]++;
+                local[0][2][bin_fast(ps[i] + pr[i])]++;
             }
         }
         if (hist) {
 #pragma omp critical(gs_hist_merge)
-            for (int k = 0; k < 3; k++)
-                for (int b = 0; b < GS_HIST_BINS; b++)
-                    hist[k][b] += local[k][b];
+            for (int j = 0; j < HIST_COPIES; j++)
+                for (int k = 0; k < 3; k++)
+                    for (int b = 0; b < GS_HIST_BINS; b++)
+                        hist[k][b] += local[j][k][b];
         }
     }
     sums->count += (double)n;
