@@ -563,14 +563,8 @@ void gs_conv_direct_wgrad(float *dw, const float *dout, const float *in,
             K->wgrad_group(dw_part, packed, doutg, (size_t)L.qlen, &L, g_n, C, O_r);
         }
 #pragma omp barrier
-        /* dw += Σ_u dw_part_u in thread order, each thread a slice of dw; rows o < O of
-         * dw_part (O_r, C, 9) have dw's layout */
-        const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
-        for (int u = 0; u < nt; u++) {
-            const float *part = workspace + (size_t)u * per_thread + packed_floats + grid_floats;
-            for (size_t i = lo; i < hi; i++)
-                dw[i] += part[i];
-        }
+        /* rows o < O of dw_part (O_r, C, 9) have dw's layout */
+        gs_add_thread_partials(dw, workspace + packed_floats + grid_floats, per_thread, dw_floats, t, nt);
     }
 }
 
@@ -638,12 +632,6 @@ void gs_conv_direct_backward1(float *din, float *dw, const float *dout, const fl
             }
         }
 #pragma omp barrier
-        /* dw += Σ_u dw_part_u in thread order, each thread a slice of dw */
-        const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
-        for (int u = 0; u < nt; u++) {
-            const float *part = scratch + (size_t)u * per_thread + dw_at;
-            for (size_t i = lo; i < hi; i++)
-                dw[i] += part[i];
-        }
+        gs_add_thread_partials(dw, scratch + dw_at, per_thread, dw_floats, t, nt);
     }
 }

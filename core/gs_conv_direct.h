@@ -27,6 +27,20 @@
 
 #include "gs_layers.h"
 
+/* For a weight gradient summed per thread: called by thread t of an OpenMP team of nt
+ * after a barrier, adds dst[i] += Σ_u part_u[i] for u = 0 … nt − 1 in that order, with
+ * part_u = parts + u·stride, over thread t's slice [n·t/nt, n·(t+1)/nt) of dst — the
+ * same sums every run with nt threads.  (Used by the im2col path too.) */
+static inline void gs_add_thread_partials(float *dst, const float *parts, size_t stride, size_t n, int t, int nt)
+{
+    const size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+    for (int u = 0; u < nt; u++) {
+        const float *part = parts + (size_t)u * stride;
+        for (size_t i = lo; i < hi; i++)
+            dst[i] += part[i];
+    }
+}
+
 /* 1 if this CPU has a direct kernel (AVX-512 or AVX2 + FMA) and GS_CONV_DIRECT_ISA
  * does not switch it off; the name of the kernel set in *isa (may be NULL):
  * "avx512", "avx2" or "none". */

@@ -276,13 +276,7 @@ static void conv_backward_im2col(float *din, float *dw, const float *dout, const
         }
         if (dw) {   /* the same for every thread of the team */
 #pragma omp barrier
-            /* dw += Σ_t dw_part_t, in thread order, each thread a slice of dw */
-            const size_t lo = dw_floats * t / nt, hi = dw_floats * (t + 1) / nt;
-            for (int u = 0; u < nt; u++) {
-                const float *part = workspace + (size_t)u * per_thread + col_floats;
-                for (size_t i = lo; i < hi; i++)
-                    dw[i] += part[i];
-            }
+            gs_add_thread_partials(dw, workspace + col_floats, per_thread, dw_floats, t, nt);
         }
     }
 }
