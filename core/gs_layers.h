@@ -63,6 +63,12 @@ void gs_conv2d_forward(float *out, const float *in, const float *w,
 void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *in,
                         const float *w, const gs_conv_shape *s, float *workspace, int threads);
 /* The same with the algorithm chosen by the caller (tests, benches). */
+void gs_conv2d_forward_algo(float *out, const float *in, const float *w,
+                            const gs_conv_shape *s, float *workspace, int threads,
+                            gs_conv_algo algo);
+void gs_conv2d_backward_algo(float *din, float *dw, const float *dout, const float *in,
+                             const float *w, const gs_conv_shape *s, float *workspace,
+                             int threads, gs_conv_algo algo);
 /* As gs_conv2d_backward_algo; with din_through_relu, `in` is the output of a ReLU and
  * din is the gradient at that ReLU's input: convᵀ(dout) ⊙ [in > 0], exactly what
  * gs_relu_backward(din, din, in, n) after the plain backward gives, in the same pass
@@ -70,12 +76,6 @@ void gs_conv2d_backward(float *din, float *dw, const float *dout, const float *i
 void gs_conv2d_backward_ex(float *din, float *dw, const float *dout, const float *in,
                            const float *w, const gs_conv_shape *s, float *workspace,
                            int threads, gs_conv_algo algo, int din_through_relu);
-void gs_conv2d_forward_algo(float *out, const float *in, const float *w,
-                            const gs_conv_shape *s, float *workspace, int threads,
-                            gs_conv_algo algo);
-void gs_conv2d_backward_algo(float *din, float *dw, const float *dout, const float *in,
-                             const float *w, const gs_conv_shape *s, float *workspace,
-                             int threads, gs_conv_algo algo);
 
 /* ---- batch normalization (per channel over B·H·W) ----------------------------- */
 
